@@ -1,0 +1,43 @@
+"""The small protocols every device sits behind, so the same session runs on real or fake parts.
+
+Device threads never touch the session: they report through a `post` callable that puts an
+`Event` on the runner's queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from assistant.events import Event
+
+Post = Callable[[Event], None]
+
+
+class Voice(Protocol):
+    """Speech and chimes out. Every call returns at once.
+
+    `say` posts `VoiceStarted` when sound begins and `VoiceFinished` when it ends or is stopped.
+    Utterances queue up and play in order; `stop` cuts the current one and drops the queue.
+    """
+
+    def say(self, text: str) -> None: ...
+    def chime(self, name: str) -> None: ...
+    def stop(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class Ears(Protocol):
+    """Microphone, voice activity and cue spotting, on their own thread.
+
+    Posts `CueHeard(cue, source="voice", ...)`, `SpeechStarted` and `SpeechStopped`,
+    and `DeviceLost("microphone", ...)` if the microphone goes away.
+    """
+
+    def listen_for(self, cues: frozenset[str]) -> None:
+        """Only these cues are worth acting on now; an empty set means listen for none."""
+
+    def set_voice_playing(self, playing: bool) -> None:
+        """The assistant's own voice is (or stopped) playing: do not react to it."""
+
+    def close(self) -> None: ...
