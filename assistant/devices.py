@@ -41,3 +41,13 @@ class Ears(Protocol):
         """The assistant's own voice is (or stopped) playing: do not react to it."""
 
     def close(self) -> None: ...
+
+
+class Clock(Protocol):
+    """Seconds on a monotonic scale. `assistant.timers` has the real, fast and fake clocks."""
+
+    def now(self) -> float: ...
+
+    @property
+    def speed(self) -> float:
+        """How many clock seconds pass in one real second (1 normally, N with `--fast N`)."""
