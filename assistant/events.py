@@ -7,7 +7,7 @@ Both are frozen dataclasses: plain values, safe to pass between threads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Every cue the session understands, by name. The ears map spoken phrases to these names,
 # the keyboard maps keys to them, and the rehearsal couple answers with them.
@@ -164,6 +164,8 @@ class SaveProgress(Action):
     step: int
     exercise: int
     completed_steps: tuple[int, ...] = ()
+    finished: bool = False
+    """The closing was reached: the next run starts from the beginning."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ class RecordRound(Action):
     partner: str | None
     seconds: float
     ended_by: str
-    """"cue" or "timer"."""
+    """"cue", "timer" or "timeout"."""
 
 
 @dataclass(frozen=True)
@@ -190,10 +192,3 @@ class EndSession(Action):
     """The session is over; `completed` is true when the closing was reached."""
 
     completed: bool
-
-
-@dataclass(frozen=True)
-class Listen(Action):
-    """Tell the ears which cues are worth hearing now (the others are not listened for)."""
-
-    cues: frozenset[str] = field(default_factory=frozenset)

@@ -1,0 +1,218 @@
+"""The command line: parses arguments, picks real or fake devices, turns errors into one line.
+
+The work itself lives in the library; each command here is a few lines of wiring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from assistant.errors import AssistantError, DeviceError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="An offline, voice-guided exercise assistant for couples rebuilding trust.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser("run", help="run a guided session", description="Run a guided session.")
+    run.add_argument("--programme", metavar="PATH", help="a programme file of your own (default: the built-in one)")
+    run.add_argument("--text", action="store_true", help="print what would be spoken instead of speaking")
+    run.add_argument("--auto", action="store_true", help="a rehearsal: a simulated couple answers every prompt")
+    run.add_argument("--fast", type=_positive_float, default=1.0, metavar="N", help="run the clock N times faster")
+    run.add_argument("--data-dir", metavar="DIR", help="where progress is kept (default: your user data folder)")
+    run.add_argument("--restart", action="store_true", help="start from the beginning instead of resuming")
+    run.add_argument("--no-mic", action="store_true", help="do not listen; use the keyboard only")
+    run.add_argument("--voice", help="an eSpeak NG voice (see `assistant voices`)")
+    run.add_argument("--rate", type=int, help="speaking rate in words per minute")
+    run.add_argument("--volume", type=float, help="volume from 0.0 to 1.0")
+    run.add_argument("--record-to", metavar="FILE.wav", help="also write everything the assistant says to a WAV file")
+
+    programme = commands.add_parser("programme", help="work with programme files")
+    programme_commands = programme.add_subparsers(dest="programme_command", metavar="ACTION", required=True)
+    check = programme_commands.add_parser("check", help="validate a programme file", description="Validate a file.")
+    check.add_argument("path", metavar="PATH")
+
+    cues = commands.add_parser("cues", help="run the cue recognizer on WAV files", description="Spot cues in WAVs.")
+    cues.add_argument("files", nargs="+", metavar="FILE")
+    cues.add_argument("--only", metavar="CUE,CUE", help="listen only for these cues")
+    cues.add_argument("--continuous", action="store_true", help="treat each file as a stretch of live listening")
+
+    calibrate = commands.add_parser("calibrate", help="measure the room's noise", description="Measure room noise.")
+    calibrate.add_argument("--seconds", type=_positive_float, default=3.0)
+
+    commands.add_parser("voices", help="list the installed eSpeak NG voices", description="List voices.")
+
+    say = commands.add_parser("say", help="speak one line, to try voice settings", description="Speak one line.")
+    say.add_argument("text")
+    say.add_argument("--voice")
+    say.add_argument("--rate", type=int)
+    say.add_argument("--volume", type=float)
+    say.add_argument("--record-to", metavar="FILE.wav")
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return run_command(args)
+        if args.command == "programme":
+            return programme_check_command(args.path, sys.stdout)
+        if args.command == "cues":
+            from assistant.ears.commands import cues_command
+
+            only = [c.strip() for c in args.only.split(",") if c.strip()] if args.only else None
+            return cues_command(args.files, only=only, continuous=args.continuous, out=sys.stdout)
+        if args.command == "calibrate":
+            from assistant.ears.commands import calibrate_command
+
+            return calibrate_command(sys.stdout, seconds=args.seconds)
+        if args.command == "voices":
+            from assistant.voice.commands import voices_command
+
+            return voices_command(sys.stdout)
+        if args.command == "say":
+            from assistant.voice.commands import say_command
+
+            return say_command(
+                args.text, sys.stdout, voice=args.voice, rate=args.rate, volume=args.volume, record_to=args.record_to
+            )
+    except AssistantError as error:
+        print(f"assistant: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    raise AssertionError(f"unhandled command {args.command}")  # argparse only lets known commands through
+
+
+def programme_check_command(path: str, out: TextIO) -> int:
+    from assistant.programme import load_programme
+
+    programme = load_programme(path)
+    exercises = sum(len(step.exercises) for step in programme.steps)
+    print(f"{path}: OK: {programme.title!r}, {len(programme.steps)} steps, {exercises} exercises", file=out)
+    return EXIT_OK
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from assistant.journal import Journal, default_data_dir
+    from assistant.keys import KeyboardReader
+    from assistant.programme import load_builtin, load_programme
+    from assistant.rehearsal import RehearsalCouple
+    from assistant.runner import Runner
+    from assistant.session import Session
+    from assistant.timers import MonotonicClock
+    from assistant.ui import make_view
+
+    programme = load_programme(args.programme) if args.programme else load_builtin()
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    journal = Journal(data_dir, programme.title)
+    if args.restart:
+        journal.forget_place()
+    clock = MonotonicClock(speed=args.fast)
+    view = make_view(clock, programme.title)
+    session = Session(programme, saved_place=journal.saved_place())
+    runner = Runner(
+        session,
+        clock=clock,
+        view=view,
+        journal=journal,
+        couple=RehearsalCouple() if args.auto else None,
+    )
+    runner.voice = _open_voice(args, runner, clock)
+    if not args.auto and not args.no_mic:
+        runner.ears = _open_ears(runner)
+    keyboard = None
+    if sys.stdin is not None and not sys.stdin.closed and not args.auto:
+        # With no microphone, the keyboard is the only way in: its end means the couple has gone.
+        keyboard = KeyboardReader(runner.post, quit_at_end=runner.ears is None)
+        keyboard.start()
+    try:
+        outcome = runner.run()
+    finally:
+        if keyboard:
+            keyboard.close()
+        if runner.ears:
+            runner.ears.close()
+        runner.voice.close()
+        view.close()
+        journal.close()
+    if outcome.interrupted:
+        print("Stopped. Your progress is saved; `assistant run` offers to pick up where you left off.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _open_voice(args: argparse.Namespace, runner: object, clock: object) -> object:
+    """The real voice, or text mode with one plain message when it cannot speak here."""
+    from assistant.runner import Runner, TextVoice
+
+    assert isinstance(runner, Runner)
+    play = not args.text
+    if not play and not args.record_to:
+        return TextVoice(runner.post)
+    try:
+        from assistant.voice.commands import open_voice
+
+        return open_voice(
+            runner.post,
+            voice=args.voice,
+            rate=args.rate,
+            volume=args.volume,
+            record_to=args.record_to,
+            clock=runner.clock,
+            play=play,
+        )
+    except DeviceError as error:
+        runner.view.notice(f"No voice: {error} Continuing in text mode.")
+        if play and args.record_to:
+            try:
+                return open_voice(
+                    runner.post,
+                    voice=args.voice,
+                    rate=args.rate,
+                    volume=args.volume,
+                    record_to=args.record_to,
+                    clock=runner.clock,
+                    play=False,
+                )
+            except DeviceError:
+                pass
+        return TextVoice(runner.post)
+
+
+def _open_ears(runner: object) -> object | None:
+    """The microphone, or None (keyboard only) with one plain message when there is none."""
+    from assistant.runner import Runner
+
+    assert isinstance(runner, Runner)
+    try:
+        from assistant.ears.commands import open_ears
+
+        return open_ears(runner.post)
+    except DeviceError as error:
+        runner.view.notice(f"Not listening: {error} Use the keys shown instead.")
+        return None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,275 @@
+"""The one loop: takes events from a queue, feeds the session, carries out its actions.
+
+Only this loop touches the session. Devices (voice, ears, keyboard) run on their own threads and
+report through `Runner.post`. Waiting is on the queue with a timeout up to the next timer
+deadline, so an idle session uses no CPU and no timer drifts.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from dataclasses import dataclass
+
+from assistant.devices import Clock, Ears, Voice
+from assistant.events import (
+    Action,
+    CancelTimer,
+    Chime,
+    CueHeard,
+    DeviceLost,
+    EndSession,
+    Event,
+    HoldTimers,
+    QuitRequested,
+    RecordRound,
+    RecordTimeout,
+    ReleaseTimers,
+    SaveProgress,
+    Say,
+    ShowHeading,
+    ShowNotice,
+    StartTimer,
+    StopVoice,
+    TimerFinished,
+    VoiceFinished,
+    VoiceStarted,
+)
+from assistant.journal import Journal
+from assistant.rehearsal import RehearsalCouple
+from assistant.session import BREAK_TIMER, PHASE_TIMER, Place, S, Session
+from assistant.timers import Timers
+from assistant.ui import Countdown, View
+
+_LOGGER = logging.getLogger(__name__)
+
+ANSWER_TIMER = "answer"
+
+
+class TextVoice:
+    """The voice of `--text` mode: nothing is spoken (the view already shows every line)."""
+
+    def __init__(self, post: object) -> None:
+        self._post = post
+
+    def say(self, text: str) -> None:
+        self._post(VoiceStarted())  # type: ignore[operator]
+        self._post(VoiceFinished())  # type: ignore[operator]
+
+    def chime(self, name: str) -> None:
+        self.say("")
+
+    def stop(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class Outcome:
+    completed: bool
+    """The closing was reached."""
+    interrupted: bool = False
+    """Ended by Ctrl-C or the end of input rather than a cue."""
+
+
+class Runner:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        clock: Clock,
+        view: View,
+        journal: Journal,
+        voice: Voice | None = None,
+        ears: Ears | None = None,
+        couple: RehearsalCouple | None = None,
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.view = view
+        self.journal = journal
+        self.voice: Voice = voice or TextVoice(self.post)
+        self.ears = ears
+        self.couple = couple
+        self.events: queue.Queue[Event] = queue.Queue()
+        self.timers = Timers(clock)
+        # The rehearsal couple's own timer: a pause holds the session's timers, not its answers.
+        self._answers = Timers(clock)
+        self._answer: tuple[S, str] | None = None
+        self._voice_busy = False
+        self._listening: frozenset[str] | None = None
+        self._ending: EndSession | None = None
+        self._quit = False
+
+    def post(self, event: Event) -> None:
+        """Thread-safe: devices report here."""
+        self.events.put(event)
+
+    # ---- running ---------------------------------------------------------------------------
+
+    def run(self) -> Outcome:
+        """Run the session to its end; Ctrl-C stops it with progress saved."""
+        self.journal.begin_session()
+        try:
+            self.start()
+            while not self.finished:
+                try:
+                    event = self.events.get(timeout=self._seconds_to_next_deadline())
+                except queue.Empty:
+                    event = None
+                if event is not None:
+                    self.dispatch(event)
+                self._fire_due_timers()
+        except KeyboardInterrupt:
+            self.dispatch(QuitRequested())
+        finally:
+            completed = self._ending.completed if self._ending else False
+            self.journal.end_session(completed)
+        return Outcome(completed=completed, interrupted=self._quit)
+
+    def start(self) -> None:
+        self._carry_out(self.session.start(self.clock.now()))
+        self._refresh()
+
+    @property
+    def finished(self) -> bool:
+        # After the last words, wait for the voice to finish saying them.
+        return self._quit or (self.session.state is S.ENDED and not self._voice_busy)
+
+    def run_until_idle(self) -> None:
+        """Handle everything queued and every timer already due, without waiting (for tests)."""
+        while True:
+            try:
+                self.dispatch(self.events.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            if not self._fire_due_timers():
+                return
+
+    def _seconds_to_next_deadline(self) -> float | None:
+        deadlines = [d for d in (self.timers.next_deadline(), self._answers.next_deadline()) if d is not None]
+        if not deadlines:
+            return None
+        return max(0.0, (min(deadlines) - self.clock.now()) / self.clock.speed)
+
+    def _fire_due_timers(self) -> bool:
+        fired = False
+        for name in self.timers.pop_due():
+            self.dispatch(TimerFinished(name))
+            fired = True
+        for _ in self._answers.pop_due():
+            if self._answer and self._answer[0] is self.session.state:
+                self.dispatch(CueHeard(self._answer[1], source="auto"))
+            fired = True
+        return fired
+
+    # ---- events ----------------------------------------------------------------------------
+
+    def dispatch(self, event: Event) -> None:
+        now = self.clock.now()
+        if isinstance(event, VoiceStarted):
+            self._voice_busy = True
+            self._answers.cancel(ANSWER_TIMER)
+            if self.ears:
+                self.ears.set_voice_playing(True)
+        elif isinstance(event, VoiceFinished):
+            self._voice_busy = False
+            if self.ears:
+                self.ears.set_voice_playing(False)
+            if self._ending and self.session.state is S.CLOSING:
+                self._carry_out(self.session.closing_finished())
+        elif isinstance(event, CueHeard):
+            self.view.heard(event)
+            self._carry_out(self.session.handle(event, now))
+        elif isinstance(event, TimerFinished):
+            self._carry_out(self.session.handle(event, now))
+        elif isinstance(event, QuitRequested):
+            self._carry_out(self.session.handle(CueHeard("stop", source="key"), now))
+            self.voice.stop()
+            self._quit = True
+        elif isinstance(event, DeviceLost):
+            self._lose_device(event)
+        self._refresh()
+
+    def _lose_device(self, event: DeviceLost) -> None:
+        self.view.notice(event.message)
+        if event.device == "microphone" and self.ears:
+            self.ears.close()
+            self.ears = None
+        elif event.device == "speaker":
+            self.voice.close()
+            self.voice = TextVoice(self.post)
+            self._voice_busy = False
+
+    def _refresh(self) -> None:
+        """After every event: the view, the ears' cue list, and the rehearsal couple's answer."""
+        self.view.update(self.session.status(), self._countdown())
+        if self.ears:
+            cues = self.session.listen_cues()
+            if cues != self._listening:
+                self.ears.listen_for(cues)
+                self._listening = cues
+        if self.couple and not self._voice_busy and not self.finished:
+            self._plan_answer()
+
+    def _plan_answer(self) -> None:
+        state = self.session.state
+        if self._answer and self._answer[0] is state and self._answers.remaining(ANSWER_TIMER) is not None:
+            return
+        answer = self.couple.answer(state) if self.couple else None
+        if answer is None:
+            self._answer = None
+            return
+        delay, cue = answer
+        self._answer = (state, cue)
+        self._answers.start(ANSWER_TIMER, delay)
+
+    def _countdown(self) -> Countdown | None:
+        for name in (PHASE_TIMER, BREAK_TIMER):
+            remaining = self.timers.remaining(name)
+            total = self.timers.duration(name)
+            if remaining is not None and total is not None:
+                held = self.timers.held
+                deadline = None if held else self.clock.now() + remaining
+                return Countdown(deadline=deadline, total=total, remaining_when_held=remaining)
+        return None
+
+    # ---- actions ---------------------------------------------------------------------------
+
+    def _carry_out(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Say):
+                self.view.said(action.text)
+                self._voice_busy = True
+                self.voice.say(action.text)
+            elif isinstance(action, Chime):
+                self.view.notice(f"chime: {action.name}")
+                self._voice_busy = True
+                self.voice.chime(action.name)
+            elif isinstance(action, StopVoice):
+                self.voice.stop()
+            elif isinstance(action, StartTimer):
+                self.timers.start(action.name, action.seconds)
+            elif isinstance(action, CancelTimer):
+                self.timers.cancel(action.name)
+            elif isinstance(action, HoldTimers):
+                self.timers.hold()
+            elif isinstance(action, ReleaseTimers):
+                self.timers.release()
+            elif isinstance(action, ShowHeading):
+                self.view.heading(action.text)
+            elif isinstance(action, ShowNotice):
+                self.view.notice(action.text)
+            elif isinstance(action, SaveProgress):
+                self.journal.save_place(Place(action.step, action.exercise), action.completed_steps, action.finished)
+            elif isinstance(action, RecordRound):
+                self.journal.record_round(action)
+            elif isinstance(action, RecordTimeout):
+                self.journal.record_timeout()
+            elif isinstance(action, EndSession):
+                self._ending = action
+            else:  # pragma: no cover - a new action without a handler is a programming error
+                raise AssertionError(f"no handler for {action!r}")

@@ -1,0 +1,548 @@
+"""The session: a state machine declared as a table. Pure: events in, actions out, no I/O.
+
+The runner calls `Session.handle(event, now)` and carries out the actions it returns. Time comes
+in as an argument, so every exercise can be tested in milliseconds with a fake clock.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import time
+from dataclasses import dataclass
+
+from transitions import Machine
+
+from assistant.events import (
+    CUES,
+    Action,
+    CancelTimer,
+    Chime,
+    CueHeard,
+    EndSession,
+    Event,
+    HoldTimers,
+    RecordRound,
+    RecordTimeout,
+    ReleaseTimers,
+    SaveProgress,
+    Say,
+    ShowHeading,
+    StartTimer,
+    StopVoice,
+    TimerFinished,
+)
+from assistant.programme import Exercise, Programme
+
+
+class S(enum.Enum):
+    WELCOME = "welcome"
+    RESUME_OFFER = "resume offer"
+    STEP_INTRO = "step intro"
+    EXERCISE_INTRO = "exercise intro"
+    SPEAKING = "speaking"
+    """One partner holds the floor; the other listens."""
+    REFLECTING = "reflecting"
+    """The listener says back what they heard."""
+    CHECKING = "checking"
+    """The speaker says whether the listener got it right."""
+    TALKING = "talking"
+    """An open conversation between both partners."""
+    PAUSED = "paused"
+    BREAK = "break"
+    """A time-out: at least the programme's break time."""
+    BREAK_OVER = "break over"
+    CLOSING = "closing"
+    ENDED = "ended"
+
+
+# Timer names the session starts; the runner reports them back as `TimerFinished(name)`.
+PHASE_TIMER = "phase"
+BREAK_TIMER = "break"
+
+FLOOR_STATES = (S.SPEAKING, S.REFLECTING, S.TALKING)
+EXERCISE_STATES = (S.EXERCISE_INTRO, S.SPEAKING, S.REFLECTING, S.CHECKING, S.TALKING)
+GUIDED_STATES = (S.WELCOME, S.RESUME_OFFER, S.STEP_INTRO, *EXERCISE_STATES)
+"""States that `pause` and `timeout` can interrupt, and that the couple can come back to."""
+LIVE_STATES = (*GUIDED_STATES, S.PAUSED, S.BREAK, S.BREAK_OVER, S.CLOSING)
+
+FLOOR_CUES = frozenset({"done", "pause", "timeout", "stop"})
+"""While someone holds the floor the couple is talking to each other, so the ears listen only for
+these: words like "next" or "go back" are too common in ordinary conversation."""
+
+TRANSITIONS: list[dict[str, object]] = [
+    # Welcome, and an offer to resume where the couple left off.
+    {"trigger": ["next", "yes", "skip"], "source": S.WELCOME, "dest": S.RESUME_OFFER, "conditions": "has_saved_place"},
+    {"trigger": ["next", "yes", "skip"], "source": S.WELCOME, "dest": S.STEP_INTRO, "before": "go_to_start"},
+    {"trigger": ["yes", "next"], "source": S.RESUME_OFFER, "dest": S.STEP_INTRO, "conditions": "saved_at_step_start", "before": "go_to_saved_place"},
+    {"trigger": ["yes", "next"], "source": S.RESUME_OFFER, "dest": S.EXERCISE_INTRO, "before": "go_to_saved_place"},
+    {"trigger": "no", "source": S.RESUME_OFFER, "dest": S.STEP_INTRO, "before": "go_to_start"},
+    # Moving through steps and exercises.
+    {"trigger": ["next", "yes"], "source": S.STEP_INTRO, "dest": S.EXERCISE_INTRO, "before": "go_to_first_exercise"},
+    {"trigger": "skip", "source": S.STEP_INTRO, "dest": None, "after": "finish_step"},
+    {"trigger": "back", "source": S.STEP_INTRO, "dest": S.STEP_INTRO, "conditions": "has_previous_step", "before": "go_to_previous_step"},
+    {"trigger": "back", "source": S.STEP_INTRO, "dest": None, "after": "say_first_step"},
+    {"trigger": ["next", "yes"], "source": S.EXERCISE_INTRO, "dest": S.SPEAKING, "conditions": "exercise_has_turns", "before": "go_to_first_turn"},
+    {"trigger": ["next", "yes"], "source": S.EXERCISE_INTRO, "dest": S.TALKING},
+    {"trigger": "back", "source": S.EXERCISE_INTRO, "dest": S.STEP_INTRO},
+    {"trigger": "back", "source": [S.SPEAKING, S.REFLECTING, S.CHECKING, S.TALKING], "dest": S.EXERCISE_INTRO, "before": "end_phase_early"},
+    {"trigger": "skip", "source": list(EXERCISE_STATES), "dest": None, "before": "end_phase_early", "after": "finish_exercise"},
+    # A partner holds the floor; then, in a listening exercise, the other reflects back.
+    {"trigger": ["done", "next"], "source": S.SPEAKING, "dest": None, "after": "end_turn_by_cue"},
+    {"trigger": "phase_timer", "source": S.SPEAKING, "dest": None, "after": "end_turn_by_timer"},
+    {"trigger": "turn_finished", "source": S.SPEAKING, "dest": S.REFLECTING, "conditions": "exercise_has_reflecting"},
+    {"trigger": "turn_finished", "source": [S.SPEAKING, S.CHECKING], "dest": S.SPEAKING, "conditions": "more_turns", "before": "go_to_next_turn"},
+    {"trigger": "turn_finished", "source": [S.SPEAKING, S.CHECKING], "dest": None, "after": "finish_exercise"},
+    {"trigger": ["done", "next"], "source": S.REFLECTING, "dest": S.CHECKING, "before": "end_reflecting_by_cue"},
+    {"trigger": "phase_timer", "source": S.REFLECTING, "dest": S.CHECKING, "before": "end_reflecting_by_timer"},
+    {"trigger": "yes", "source": S.CHECKING, "dest": None, "after": "accept_reflection"},
+    {"trigger": "no", "source": S.CHECKING, "dest": S.REFLECTING, "before": "say_retry"},
+    # An open conversation.
+    {"trigger": ["done", "next"], "source": S.TALKING, "dest": None, "after": "end_talk_by_cue"},
+    {"trigger": "phase_timer", "source": S.TALKING, "dest": None, "after": "end_talk_by_timer"},
+    # The end of an exercise leads to the next exercise, the next step, or the closing.
+    {"trigger": "exercise_finished", "source": list(EXERCISE_STATES), "dest": S.EXERCISE_INTRO, "conditions": "more_exercises", "before": "go_to_next_exercise"},
+    {"trigger": "exercise_finished", "source": list(EXERCISE_STATES), "dest": None, "after": "finish_step"},
+    {"trigger": "step_finished", "source": [S.STEP_INTRO, *EXERCISE_STATES], "dest": S.STEP_INTRO, "conditions": "more_steps", "before": "go_to_next_step"},
+    {"trigger": "step_finished", "source": [S.STEP_INTRO, *EXERCISE_STATES], "dest": S.CLOSING},
+    # Holding on, and time-outs.
+    {"trigger": "pause", "source": list(GUIDED_STATES), "dest": S.PAUSED, "before": "remember_paused_place"},
+    {"trigger": ["resume", "next", "yes"], "source": S.PAUSED, "dest": None, "after": "come_back_from_pause"},
+    {"trigger": "timeout", "source": [*GUIDED_STATES, S.PAUSED], "dest": S.BREAK, "before": "remember_break_place"},
+    {"trigger": ["resume", "next", "yes", "done", "skip"], "source": S.BREAK, "dest": None, "after": "say_break_running"},
+    {"trigger": "break_timer", "source": S.BREAK, "dest": S.BREAK_OVER},
+    {"trigger": ["yes", "resume", "next"], "source": S.BREAK_OVER, "dest": None, "after": "come_back_from_break"},
+    {"trigger": "no", "source": S.BREAK_OVER, "dest": None, "after": "extend_break"},
+    # Always available.
+    {"trigger": "repeat", "source": list(LIVE_STATES), "dest": None, "after": "say_again"},
+    {"trigger": "help", "source": list(LIVE_STATES), "dest": None, "after": "say_help"},
+    {"trigger": "stop", "source": list(LIVE_STATES), "dest": S.ENDED, "before": "stop_here"},
+    {"trigger": "closing_said", "source": S.CLOSING, "dest": S.ENDED},
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where in the programme the couple is (0-based indices)."""
+
+    step: int = 0
+    exercise: int = 0
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the view shows: a snapshot, so the view never reads the machine itself."""
+
+    state: S
+    step_number: int | None
+    step_title: str
+    exercise_title: str
+    floor: str | None
+    """Who holds the floor now, if anyone."""
+    valid_cues: tuple[str, ...]
+
+
+class Session:
+    """The model the `transitions` machine drives; its callbacks only append actions."""
+
+    state: S
+
+    def __init__(self, programme: Programme, saved_place: Place | None = None) -> None:
+        self.programme = programme
+        self.saved_place = saved_place
+        self.place = Place()
+        self.turn = 0
+        """Index of the current turn in an exercise: partner `turn % 2` holds the floor."""
+        self.completed_steps: set[int] = set()
+        self.phase_started = 0.0
+        self.return_to: S | None = None
+        """Where `resume` (after a pause) or `yes` (after a break) leads back to."""
+        self.said_before_pause: list[Action] = []
+        self.break_ends = 0.0
+        self.last_said: list[Action] = []
+        self.now = 0.0
+        self._out: list[Action] = []
+        self.machine = Machine(
+            model=self,
+            states=S,
+            transitions=_one_trigger_each(TRANSITIONS),
+            initial=S.WELCOME,
+            queued=True,
+            auto_transitions=False,
+            ignore_invalid_triggers=False,
+        )
+
+    # ---- the runner's interface ------------------------------------------------------------
+
+    def start(self, now: float) -> list[Action]:
+        """The actions that open the session."""
+        self.now = now
+        self._say_fresh(Say(self.programme.welcome))
+        return self._take()
+
+    def handle(self, event: Event, now: float) -> list[Action]:
+        """Feed one event; returns what the runner should do."""
+        self.now = now
+        if self.state is S.ENDED:
+            return []
+        if isinstance(event, CueHeard):
+            if self.accepts(event.cue):
+                self.trigger(event.cue)
+            else:
+                self._explain(event.cue)
+        elif isinstance(event, TimerFinished):
+            trigger = {PHASE_TIMER: "phase_timer", BREAK_TIMER: "break_timer"}.get(event.name)
+            if trigger and self.may_trigger(trigger):
+                self.trigger(trigger)
+        return self._take()
+
+    def closing_finished(self) -> list[Action]:
+        """The closing words were said: the session is complete."""
+        if self.state is S.CLOSING:
+            self.trigger("closing_said")
+        return self._take()
+
+    def accepts(self, cue: str) -> bool:
+        """True when `cue` does something in the current state (explanations don't count)."""
+        return cue in CUES and self.may_trigger(cue) and not self._only_explains(cue)
+
+    def valid_cues(self) -> tuple[str, ...]:
+        return tuple(cue for cue in CUES if self.accepts(cue))
+
+    def listen_cues(self) -> frozenset[str]:
+        """The cues worth listening for by voice now."""
+        valid = frozenset(self.valid_cues())
+        return valid & FLOOR_CUES if self.state in FLOOR_STATES else valid
+
+    @property
+    def exercise(self) -> Exercise | None:
+        if self.state not in EXERCISE_STATES and self.return_to not in EXERCISE_STATES:
+            return None
+        return self.programme.steps[self.place.step].exercises[self.place.exercise]
+
+    @property
+    def speaker(self) -> str:
+        return self.programme.partners[self.turn % 2]
+
+    @property
+    def listener(self) -> str:
+        return self.programme.partners[(self.turn + 1) % 2]
+
+    def status(self) -> Status:
+        at_step = self.state not in (S.WELCOME, S.RESUME_OFFER, S.CLOSING, S.ENDED)
+        step = self.programme.steps[self.place.step]
+        exercise = self.exercise
+        floor = {S.SPEAKING: self.speaker, S.REFLECTING: self.listener, S.TALKING: "both of you"}.get(self.state)
+        return Status(
+            state=self.state,
+            step_number=self.place.step + 1 if at_step else None,
+            step_title=step.title if at_step else "",
+            exercise_title=exercise.title if exercise else "",
+            floor=floor,
+            valid_cues=self.valid_cues(),
+        )
+
+    # ---- conditions ------------------------------------------------------------------------
+
+    def has_saved_place(self) -> bool:
+        return self.saved_place is not None and self.saved_place != Place()
+
+    def saved_at_step_start(self) -> bool:
+        return self.saved_place is not None and self.saved_place.exercise == 0
+
+    def has_previous_step(self) -> bool:
+        return self.place.step > 0
+
+    def exercise_has_turns(self) -> bool:
+        return self._current_exercise().has_turns
+
+    def exercise_has_reflecting(self) -> bool:
+        return self._current_exercise().format == "listening"
+
+    def more_turns(self) -> bool:
+        return self.turn + 1 < 2 * self._current_exercise().rounds
+
+    def more_exercises(self) -> bool:
+        return self.place.exercise + 1 < len(self.programme.steps[self.place.step].exercises)
+
+    def more_steps(self) -> bool:
+        return self.place.step + 1 < len(self.programme.steps)
+
+    # ---- moving about ----------------------------------------------------------------------
+
+    def go_to_start(self) -> None:
+        self.place = Place()
+
+    def go_to_saved_place(self) -> None:
+        assert self.saved_place is not None
+        self.place = self.saved_place
+        self.completed_steps.update(range(self.saved_place.step))
+
+    def go_to_first_exercise(self) -> None:
+        self.place = Place(self.place.step, 0)
+
+    def go_to_next_exercise(self) -> None:
+        self.place = Place(self.place.step, self.place.exercise + 1)
+
+    def go_to_next_step(self) -> None:
+        self.place = Place(self.place.step + 1, 0)
+
+    def go_to_previous_step(self) -> None:
+        self.place = Place(self.place.step - 1, 0)
+
+    def go_to_first_turn(self) -> None:
+        self.turn = 0
+
+    def go_to_next_turn(self) -> None:
+        self.turn += 1
+
+    def finish_exercise(self) -> None:
+        self.trigger("exercise_finished")
+
+    def finish_step(self) -> None:
+        self.completed_steps.add(self.place.step)
+        self.trigger("step_finished")
+
+    # ---- entering states: what the couple hears ---------------------------------------------
+
+    def on_enter_STEP_INTRO(self) -> None:
+        step = self.programme.steps[self.place.step]
+        heading = self.programme.phrase("step_heading", number=self.place.step + 1, title=step.title)
+        self._save_progress()
+        self._emit(ShowHeading(heading.rstrip(".")))
+        self._say_fresh(Say(f"{heading} {step.intro} {self.programme.phrase('begin_exercise')}"))
+
+    def on_enter_EXERCISE_INTRO(self) -> None:
+        exercise = self._current_exercise()
+        self._save_progress()
+        self._emit(ShowHeading(exercise.title))
+        self._say_fresh(Say(f"{exercise.title}. {exercise.prompt} {self.programme.phrase('begin_exercise')}"))
+
+    def on_enter_SPEAKING(self) -> None:
+        exercise = self._current_exercise()
+        self._start_phase(exercise.speak_seconds, exercise.turn_prompt)
+
+    def on_enter_REFLECTING(self) -> None:
+        exercise = self._current_exercise()
+        self._start_phase(exercise.reflect_seconds, exercise.reflect_prompt)
+
+    def on_enter_TALKING(self) -> None:
+        exercise = self._current_exercise()
+        self._say_fresh(Say(exercise.prompt))
+        self._start_timer(exercise.talk_seconds)
+
+    def on_enter_CHECKING(self) -> None:
+        self._say_fresh(Say(self._fill(self._current_exercise().check_prompt)))
+
+    def on_enter_RESUME_OFFER(self) -> None:
+        assert self.saved_place is not None
+        step = self.programme.steps[self.saved_place.step]
+        self._say_fresh(Say(self.programme.phrase("resume_offer", number=self.saved_place.step + 1, title=step.title)))
+
+    def on_enter_PAUSED(self) -> None:
+        self._emit(StopVoice(), HoldTimers())
+        self._say_fresh(Say(self.programme.phrase("paused")))
+
+    def on_enter_BREAK(self) -> None:
+        seconds = self.programme.break_seconds
+        self.break_ends = self.now + seconds
+        resume_at = time.strftime("%H:%M", time.localtime(time.time() + seconds))
+        self._emit(StopVoice(), RecordTimeout(), StartTimer(BREAK_TIMER, seconds))
+        self._say_fresh(Say(self.programme.phrase("timeout_start", resume_at=resume_at, minutes=round(seconds / 60))))
+
+    def on_enter_BREAK_OVER(self) -> None:
+        self._emit(Chime("end"))
+        self._say_fresh(Say(self.programme.phrase("timeout_over")))
+
+    def on_enter_CLOSING(self) -> None:
+        self._emit(
+            ShowHeading(self.programme.title), SaveProgress(0, 0, tuple(sorted(self.completed_steps)), finished=True)
+        )
+        self._say_fresh(Say(self.programme.closing))
+        self._emit(EndSession(completed=True))
+
+    def on_enter_WELCOME(self) -> None:
+        self._say_fresh(Say(self.programme.welcome))
+
+    # ---- ending phases ---------------------------------------------------------------------
+
+    def end_turn_by_cue(self) -> None:
+        self._end_phase("speak", self.speaker, "cue")
+        self._emit(Say(self._fill(self.programme.phrases["turn_over"])))
+        self.trigger("turn_finished")
+
+    def end_turn_by_timer(self) -> None:
+        self._end_phase("speak", self.speaker, "timer")
+        self._emit(Chime("end"), Say(self._fill(self.programme.phrases["time_up"])))
+        self.trigger("turn_finished")
+
+    def end_reflecting_by_cue(self) -> None:
+        self._end_phase("reflect", self.listener, "cue")
+
+    def end_reflecting_by_timer(self) -> None:
+        self._end_phase("reflect", self.listener, "timer")
+        self._emit(Chime("end"))
+
+    def accept_reflection(self) -> None:
+        self._emit(Say(self._fill(self.programme.phrases["good_reflection"])))
+        self.trigger("turn_finished")
+
+    def say_retry(self) -> None:
+        self._emit(Say(self._fill(self._current_exercise().retry_prompt)))
+
+    def end_talk_by_cue(self) -> None:
+        self._end_phase("talk", None, "cue")
+        self._emit(Say(self.programme.phrase("talk_over")))
+        self.trigger("exercise_finished")
+
+    def end_talk_by_timer(self) -> None:
+        self._end_phase("talk", None, "timer")
+        self._emit(Chime("end"), Say(self.programme.phrase("talk_over")))
+        self.trigger("exercise_finished")
+
+    def end_phase_early(self) -> None:
+        if self.state in FLOOR_STATES:
+            self._end_phase(self._phase_name(), self._floor_partner(), "cue")
+
+    # ---- pauses, breaks, stopping ----------------------------------------------------------
+
+    def remember_paused_place(self) -> None:
+        self.return_to = self.state
+        self.said_before_pause = self.last_said
+
+    def come_back_from_pause(self) -> None:
+        # Straight back into the state without entering it again: the round keeps its remaining time.
+        assert self.return_to is not None
+        self.machine.set_state(self.return_to, model=self)
+        self.return_to = None
+        self.last_said = self.said_before_pause
+        self._emit(ReleaseTimers(), Say(self.programme.phrase("resumed")))
+
+    def remember_break_place(self) -> None:
+        if self.state is S.PAUSED:
+            self._emit(ReleaseTimers())
+        else:
+            self.return_to = self.state
+        # A phase cut short by a time-out is kept as it stood, and starts afresh after the break.
+        if self.return_to in FLOOR_STATES:
+            self._end_phase(self._phase_name(self.return_to), self._floor_partner(self.return_to), "timeout")
+
+    def say_break_running(self) -> None:
+        minutes = max(1, math.ceil((self.break_ends - self.now) / 60))
+        self._emit(Say(self.programme.phrase("timeout_running", minutes=minutes)))
+
+    def extend_break(self) -> None:
+        # Back into the break without its opening speech; the place to return to stays the same.
+        seconds = self.programme.break_seconds
+        self.machine.set_state(S.BREAK, model=self)
+        self.break_ends = self.now + seconds
+        self._emit(StartTimer(BREAK_TIMER, seconds))
+        self._say_fresh(Say(self.programme.phrase("timeout_extend", minutes=round(seconds / 60))))
+
+    def come_back_from_break(self) -> None:
+        # After a break the interrupted part starts afresh: its prompt is said and its timer restarted.
+        assert self.return_to is not None
+        state, self.return_to = self.return_to, None
+        self.machine.set_state(state, model=self)
+        self._emit(Say(self.programme.phrase("resumed")))
+        getattr(self, f"on_enter_{state.name}")()
+
+    def stop_here(self) -> None:
+        if self.state is S.CLOSING:  # already complete and saved: just stop talking
+            self._emit(StopVoice())
+            return
+        if self.state in FLOOR_STATES:
+            self._end_phase(self._phase_name(), self._floor_partner(), "cue")
+        elif self.state is S.PAUSED and self.return_to in FLOOR_STATES:
+            self._end_phase(self._phase_name(self.return_to), self._floor_partner(self.return_to), "cue")
+        self._emit(StopVoice(), CancelTimer(PHASE_TIMER), CancelTimer(BREAK_TIMER))
+        self._save_progress()
+        self._emit(Say(self.programme.phrase("stopping")), EndSession(completed=False))
+
+    # ---- repeat, help and explanations -----------------------------------------------------
+
+    def say_again(self) -> None:
+        self._emit(StopVoice(), *self.last_said)
+
+    def say_help(self) -> None:
+        self._emit(Say(self.programme.phrase("help", cues=_spoken_list(self.valid_cues()))))
+
+    def say_first_step(self) -> None:
+        self._emit(Say(self.programme.phrase("first_step")))
+
+    def _only_explains(self, cue: str) -> bool:
+        """Cues whose only effect here is to explain why they don't apply (e.g. `back` at step 1)."""
+        return (cue == "back" and self.state is S.STEP_INTRO and not self.has_previous_step()) or (
+            self.state is S.BREAK and cue != "timeout" and cue in ("resume", "next", "yes", "done", "skip")
+        )
+
+    def _explain(self, cue: str) -> None:
+        if self.may_trigger(cue):  # explanation-only transitions say their own piece
+            self.trigger(cue)
+            return
+        self._emit(Say(self.programme.phrase("not_now", cue=cue, cues=_spoken_list(self.valid_cues()))))
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def _current_exercise(self) -> Exercise:
+        return self.programme.steps[self.place.step].exercises[self.place.exercise]
+
+    def _start_phase(self, seconds: float, prompt: str) -> None:
+        self._emit(Chime("start"))
+        self._say_fresh(Say(self._fill(prompt)))
+        self._start_timer(seconds)
+
+    def _start_timer(self, seconds: float) -> None:
+        self.phase_started = self.now
+        self._emit(StartTimer(PHASE_TIMER, seconds))
+
+    def _end_phase(self, phase: str, partner: str | None, ended_by: str) -> None:
+        self._emit(
+            CancelTimer(PHASE_TIMER),
+            RecordRound(
+                step=self.place.step,
+                exercise=self.place.exercise,
+                phase=phase,
+                partner=partner,
+                seconds=round(self.now - self.phase_started, 3),
+                ended_by=ended_by,
+            ),
+        )
+
+    def _phase_name(self, state: S | None = None) -> str:
+        return {S.SPEAKING: "speak", S.REFLECTING: "reflect", S.TALKING: "talk"}[state or self.state]
+
+    def _floor_partner(self, state: S | None = None) -> str | None:
+        return {S.SPEAKING: self.speaker, S.REFLECTING: self.listener}.get(state or self.state)
+
+    def _fill(self, text: str) -> str:
+        return text.format(speaker=self.speaker, listener=self.listener)
+
+    def _save_progress(self) -> None:
+        self._emit(SaveProgress(self.place.step, self.place.exercise, tuple(sorted(self.completed_steps))))
+
+    def _say_fresh(self, say: Say) -> None:
+        """Say something that `repeat` should say again."""
+        self.last_said = [say]
+        self._emit(say)
+
+    def _emit(self, *actions: Action) -> None:
+        self._out.extend(actions)
+
+    def _take(self) -> list[Action]:
+        out, self._out = self._out, []
+        return out
+
+
+def _one_trigger_each(table: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The table lists cues that act alike on one row; `transitions` wants one trigger a row."""
+    return [
+        {**row, "trigger": trigger}
+        for row in table
+        for trigger in (row["trigger"] if isinstance(row["trigger"], list) else [row["trigger"]])
+    ]
+
+
+def _spoken_list(cues: tuple[str, ...]) -> str:
+    words = [cue.replace("timeout", "time out") for cue in cues]
+    return ", ".join(words[:-1]) + f" or {words[-1]}" if len(words) > 1 else "".join(words)

@@ -1,0 +1,264 @@
+"""The interruptible player: one thread that alone writes PCM to the output device.
+
+Utterances arrive as `Clip`s, in order, possibly before their audio exists: the TTS worker
+fills a clip while the player is already playing its first buffers. The player writes small
+buffers (`pcm.CHUNK_SECONDS`), so a `stop()` is heard within a buffer or two.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+from assistant.devices import Clock, Post
+from assistant.events import DeviceLost, VoiceFinished, VoiceStarted
+from assistant.voice.pcm import CHUNK_BYTES
+
+_LOGGER = logging.getLogger(__name__)
+
+_WAIT = 0.05
+"""Seconds a blocked read waits before looking at the stop flag again."""
+
+
+class AudioOut(Protocol):
+    """A blocking 16-bit mono PCM output at `pcm.RATE`, used only from the player thread."""
+
+    def write(self, pcm: bytes) -> None:
+        """Hand over samples; may block until the device has room for them."""
+
+    def drain(self) -> None:
+        """Wait until everything written has been heard."""
+
+    def discard(self) -> None:
+        """Drop whatever was written but not yet heard (a stop)."""
+
+    def close(self) -> None: ...
+
+
+class NullAudioOut:
+    """No speaker: takes every buffer at once (text mode that still renders, e.g. to record)."""
+
+    def write(self, pcm: bytes) -> None:
+        """Drop the samples."""
+
+    def drain(self) -> None:
+        """Nothing is ever pending."""
+
+    def discard(self) -> None:
+        """Nothing is ever pending."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class Clip:
+    """The PCM of one utterance or chime, possibly still being rendered; thread safe."""
+
+    def __init__(self, label: str, pcm: bytes | None = None) -> None:
+        self.label = label
+        self._cond = threading.Condition()
+        self._data = bytearray(pcm or b"")
+        self._complete = pcm is not None
+        self._cancelled = False
+        self.error: str | None = None
+        self.generation = 0
+        """Set by the player: clips queued before a stop belong to an older generation."""
+
+    @classmethod
+    def of(cls, label: str, pcm: bytes) -> Clip:
+        """A clip whose audio is all there (cached speech, a chime)."""
+        return cls(label, pcm)
+
+    def append(self, pcm: bytes) -> None:
+        """Add rendered samples at the end."""
+        with self._cond:
+            self._data += pcm
+            self._cond.notify_all()
+
+    def finish(self, error: str | None = None) -> None:
+        """No more samples will come (`error` says why, if rendering failed)."""
+        with self._cond:
+            self._complete = True
+            self.error = error
+            self._cond.notify_all()
+
+    def cancel(self) -> None:
+        """Nobody wants this clip any more: stop rendering and playing it."""
+        with self._cond:
+            self._cancelled = True
+            self._cond.notify_all()
+
+    @property
+    def cancelled(self) -> bool:
+        """True once `cancel` was called."""
+        return self._cancelled
+
+    @property
+    def complete(self) -> bool:
+        """True once rendering ended (successfully or not)."""
+        return self._complete
+
+    def pcm(self) -> bytes:
+        """Every sample rendered so far."""
+        with self._cond:
+            return bytes(self._data)
+
+    def read(self, offset: int, size: int, timeout: float) -> bytes | None:
+        """Up to `size` bytes from `offset`: b"" at the end, None if none came within `timeout`."""
+        with self._cond:
+            # Wait for a whole buffer unless the clip is complete: short writes would cost latency.
+            self._cond.wait_for(
+                lambda: self._complete or self._cancelled or len(self._data) - offset >= size,
+                timeout,
+            )
+            if self._cancelled:
+                return b""
+            available = len(self._data) - offset
+            if available <= 0:
+                return b"" if self._complete else None
+            if available < size and not self._complete:
+                return None
+            size = min(size, available)
+            return bytes(self._data[offset : offset + size])
+
+
+class Recorder(Protocol):
+    """Receives what the player plays (see `recorder.SessionRecorder`)."""
+
+    def begin(self, at: float) -> None: ...
+    def write(self, pcm: bytes) -> None: ...
+    def end(self, at: float) -> None: ...
+
+
+_CLOSE = Clip("close")
+
+
+class Player:
+    """Plays clips in order on its own thread; posts `VoiceStarted`/`VoiceFinished`."""
+
+    def __init__(
+        self,
+        out: AudioOut,
+        post: Post,
+        *,
+        clock: Clock | None = None,
+        recorder: Recorder | None = None,
+    ) -> None:
+        self._out = out
+        self._post = post
+        self._clock = clock
+        self._recorder = recorder
+        self._queue: queue.Queue[Clip] = queue.Queue()
+        self._lock = threading.Lock()
+        self._current: Clip | None = None
+        self._generation = 0
+        self._thread = threading.Thread(target=self._run, name="voice-player", daemon=True)
+        self._thread.start()
+
+    def enqueue(self, clip: Clip) -> None:
+        """Play `clip` after everything queued before it."""
+        with self._lock:
+            clip.generation = self._generation
+            self._queue.put(clip)
+
+    def stop(self) -> None:
+        """Cut the current clip and drop the queue; returns at once."""
+        with self._lock:
+            self._generation += 1
+            if self._current is not None:
+                self._current.cancel()
+            self._cancel_queued()
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop, end the thread and release the device."""
+        self.stop()
+        self._queue.put(_CLOSE)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            _LOGGER.warning("voice player did not stop within %.1f s", timeout)
+
+    def _cancel_queued(self) -> None:
+        while True:
+            try:
+                clip = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if clip is _CLOSE:
+                self._queue.put(_CLOSE)  # closing wins over stopping
+                return
+            clip.cancel()
+
+    def _now(self) -> float:
+        return self._clock.now() if self._clock is not None else 0.0
+
+    def _run(self) -> None:
+        playing = False  # VoiceStarted posted, VoiceFinished not yet
+        try:
+            while True:
+                clip = self._queue.get()
+                if clip is _CLOSE:
+                    break
+                with self._lock:
+                    if clip.cancelled or clip.generation != self._generation:
+                        clip.cancel()
+                        continue
+                    self._current = clip
+                playing = self._play(clip, playing)
+                with self._lock:
+                    self._current = None
+                if playing and clip.cancelled:
+                    self._post(VoiceFinished(interrupted=True))
+                    playing = False
+                elif playing and self._queue.empty():
+                    self._safely(self._out.drain)
+                    # A stop during the drain still counts as the end of an uninterrupted queue.
+                    self._post(VoiceFinished(interrupted=False))
+                    playing = False
+        finally:
+            if playing:
+                self._post(VoiceFinished(interrupted=True))
+            self._safely(self._out.close)
+
+    def _play(self, clip: Clip, playing: bool) -> bool:
+        """Write `clip` buffer by buffer; returns whether VoiceStarted is now posted."""
+        offset = 0
+        began = False
+        while not clip.cancelled:
+            chunk = clip.read(offset, CHUNK_BYTES, _WAIT)
+            if chunk is None:
+                continue  # still rendering
+            if not chunk:
+                break
+            if not began:
+                began = True
+                if not playing:
+                    self._post(VoiceStarted())
+                    playing = True
+                if self._recorder is not None:
+                    self._recorder.begin(self._now())
+            self._safely(self._out.write, chunk)  # on failure it carries on without sound
+            if self._recorder is not None:
+                self._recorder.write(chunk)
+            offset += len(chunk)
+        if clip.cancelled and began:
+            self._safely(self._out.discard)
+        if began and self._recorder is not None:
+            self._recorder.end(self._now())
+        if clip.error:
+            _LOGGER.warning("could not speak %r: %s", clip.label, clip.error)
+        return playing
+
+    def _safely(self, method: Callable[..., None], *args: bytes) -> bool:
+        """Call a device method; on failure switch to no sound, tell the runner, keep going."""
+        try:
+            method(*args)
+        except Exception as error:  # noqa: BLE001 - any device failure must not end the session
+            _LOGGER.exception("speaker failed")
+            if not isinstance(self._out, NullAudioOut):
+                self._out = NullAudioOut()
+                self._post(DeviceLost("speaker", f"The speaker stopped working: {error}"))
+            return False
+        return True
