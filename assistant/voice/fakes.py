@@ -5,7 +5,11 @@ from __future__ import annotations
 import threading
 import time
 
-from assistant.voice.pcm import seconds
+import numpy as np
+
+from assistant.voice.pcm import RATE, seconds
+from assistant.voice.player import Clip
+from assistant.voice.tts import VoiceInfo, VoiceSettings
 
 
 class FakeAudioOut:
@@ -85,3 +89,42 @@ class FakeAudioOut:
         """Wait until at least `count` buffers were written; false on timeout."""
         with self._cond:
             return self._cond.wait_for(lambda: len(self.buffers) >= count, timeout)
+
+
+class FakeRenderer:
+    """Renders text as a quiet tone, 0.1 s per character, delivered in 0.1 s pieces.
+
+    Deterministic and instant, so tests know exactly what a line sounds like (`pcm_of`).
+    """
+
+    def __init__(self) -> None:
+        self.rendered: list[str] = []
+        self.settings: VoiceSettings | None = None
+
+    @staticmethod
+    def pcm_of(text: str) -> bytes:
+        """What `text` renders to."""
+        frames = int(0.1 * RATE) * len(text)
+        tone = 3000 * np.sin(2 * np.pi * 440 * np.arange(frames) / RATE)
+        return tone.astype("<i2").tobytes()
+
+    def configure(self, settings: VoiceSettings) -> None:
+        """Remember the settings."""
+        self.settings = settings
+
+    def render(self, text: str, clip: Clip) -> bool:
+        """Stream `pcm_of(text)` into `clip`."""
+        self.rendered.append(text)
+        pcm = self.pcm_of(text)
+        piece = int(0.1 * RATE) * 2
+        for start in range(0, len(pcm), piece):
+            if clip.cancelled:
+                clip.finish()
+                return False
+            clip.append(pcm[start : start + piece])
+        clip.finish()
+        return True
+
+    def voices(self) -> list[VoiceInfo]:
+        """One pretend voice."""
+        return [VoiceInfo(id="fake/en", name="Fake English", languages=("en",))]

@@ -28,9 +28,11 @@ class SessionRecorder:
         self.frames = 0
         """Frames written so far."""
         try:
-            self._wav: wave.Wave_write | None = wave.open(str(self.path), "wb")
+            # Open the file first: a Wave_write that failed to open complains when collected.
+            self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
         except OSError as error:
             raise DeviceError(f"cannot write the recording {self.path}: {error}") from error
+        self._wav: wave.Wave_write | None = wave.open(self._file, "wb")
         self._wav.setnchannels(1)
         self._wav.setsampwidth(SAMPLE_WIDTH)
         self._wav.setframerate(RATE)
@@ -59,8 +61,11 @@ class SessionRecorder:
         """Finish the WAV header; later writes are ignored."""
         with self._lock:
             if self._wav is not None:
-                self._wav.close()
-                self._wav = None
+                try:
+                    self._wav.close()
+                finally:
+                    self._wav = None
+                    self._file.close()
 
     @property
     def seconds(self) -> float:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from assistant.errors import DeviceError
 from assistant.voice.cache import RenderCache, cache_key
@@ -80,6 +80,14 @@ class VoiceInfo:
     languages: tuple[str, ...]
 
 
+class Renderer(Protocol):
+    """Turns text into PCM at `pcm.RATE`; used only from the TTS worker thread."""
+
+    def configure(self, settings: VoiceSettings) -> None: ...
+    def render(self, text: str, clip: Clip) -> bool: ...
+    def voices(self) -> list[VoiceInfo]: ...
+
+
 class EspeakRenderer:
     """pyttsx3's eSpeak NG driver, used to render text into clips; not thread safe.
 
@@ -105,13 +113,15 @@ class EspeakRenderer:
         try:
             # pyttsx3 loads libespeak-ng when its driver module is imported.
             from pyttsx3.drivers import _espeak
+            from pyttsx3.drivers.espeak import EspeakDriver
 
             self._engine: Any = pyttsx3.init("espeak")
         except (ImportError, OSError, RuntimeError) as error:
             raise DeviceError(INSTALL_ESPEAK) from error
         self._espeak: Any = _espeak
-        self._errors: list[str] = []
-        self._engine.connect("error", self._on_engine_error)
+        # The driver's static setProperty applies settings at once. Engine.setProperty would
+        # queue them for runAndWait, whose loop in pyttsx3 2.99 never ends without an utterance.
+        self._driver: Any = EspeakDriver
         self._settings: VoiceSettings | None = None
         self._serial = 0
         self._jobs: dict[int, tuple[Clip, threading.Event]] = {}
@@ -124,16 +134,15 @@ class EspeakRenderer:
         """Use these settings for what is rendered next; raises DeviceError for an unknown voice."""
         if settings == self._settings:
             return  # eSpeak NG keeps them between utterances
-        self._errors.clear()
-        self._engine.setProperty("voice", settings.voice)
-        self._engine.setProperty("rate", settings.rate)
-        self._engine.setProperty("volume", settings.volume)
-        self._engine.runAndWait()  # pyttsx3 applies queued properties in its loop
-        if self._errors:
-            self._settings = None
+        self._settings = None
+        try:
+            self._driver.setProperty("voice", settings.voice)
+        except ValueError as error:
             raise DeviceError(
                 f"eSpeak NG has no voice {settings.voice!r}; `assistant voices` lists them"
-            )
+            ) from error
+        self._driver.setProperty("rate", settings.rate)
+        self._driver.setProperty("volume", settings.volume)
         self._settings = settings
 
     def render(self, text: str, clip: Clip, timeout: float = RENDER_TIMEOUT) -> bool:
@@ -168,9 +177,6 @@ class EspeakRenderer:
             languages = tuple(str(code) for code in (voice.languages or ()) if code)
             found.append(VoiceInfo(id=str(voice.id), name=str(voice.name), languages=languages))
         return sorted(found, key=lambda voice: voice.id)
-
-    def _on_engine_error(self, name: str | None = None, exception: Exception | None = None) -> None:
-        self._errors.append(str(exception))
 
     def _on_synth(self, wav: Any, samples: int, events: Any) -> int:
         """eSpeak NG hands over a buffer of samples and events; return 1 to abort."""
@@ -210,7 +216,7 @@ class TtsWorker:
     def __init__(
         self,
         cache: RenderCache | None = None,
-        renderer_factory: Callable[[], EspeakRenderer] = EspeakRenderer.shared,
+        renderer_factory: Callable[[], Renderer] = EspeakRenderer.shared,
     ) -> None:
         self.cache = cache if cache is not None else RenderCache()
         self._factory = renderer_factory
@@ -227,7 +233,7 @@ class TtsWorker:
         """Fill `clip` with `text` spoken with `settings` (from the cache when possible)."""
         self._queue.put(_Job(clip, text, settings))
 
-    def call(self, function: Callable[[EspeakRenderer], _T]) -> Future[_T]:
+    def call(self, function: Callable[[Renderer], _T]) -> Future[_T]:
         """Run `function(renderer)` on the worker thread, in turn with the renders."""
         future: Future[_T] = Future()
 
@@ -249,7 +255,7 @@ class TtsWorker:
     def _run(self) -> None:
         try:
             with EspeakRenderer.LOCK:
-                self._renderer = self._factory()
+                self._renderer: Renderer = self._factory()
         except BaseException as error:  # handed to `wait_ready`
             self._ready.set_exception(error)
             return

@@ -1,0 +1,62 @@
+"""Missing parts give a plain DeviceError that says what to install, never a crash."""
+
+from __future__ import annotations
+
+import queue
+import sys
+
+import pytest
+
+from assistant.errors import DeviceError
+from assistant.events import Event
+from assistant.voice.cache import RenderCache
+from assistant.voice.espeak_voice import EspeakVoice
+from assistant.voice.fakes import FakeAudioOut
+from assistant.voice.tts import INSTALL_ESPEAK, EspeakRenderer, TtsWorker, VoiceSettings
+
+
+def test_pyaudio_missing_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.voice import pyaudio_out
+
+    monkeypatch.setitem(sys.modules, "pyaudio", None)  # as if it were not installed
+
+    with pytest.raises(DeviceError, match="portaudio19-dev.*pip install pyaudio"):
+        pyaudio_out.PyAudioOut()
+
+
+def test_no_such_output_device_is_a_device_error() -> None:
+    pytest.importorskip("pyaudio", reason="PyAudio is not installed")
+    from assistant.voice.pyaudio_out import PyAudioOut
+
+    with pytest.raises(DeviceError, match="No sound output device"):
+        PyAudioOut(device_index=10_000)
+
+
+def test_pyttsx3_missing_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyttsx3", None)
+
+    with pytest.raises(DeviceError, match="pip install pyttsx3"):
+        EspeakRenderer()
+
+
+def test_espeak_missing_stops_the_voice_from_opening_with_the_package_name() -> None:
+    def no_espeak() -> EspeakRenderer:
+        raise DeviceError(INSTALL_ESPEAK)
+
+    posted: queue.Queue[Event] = queue.Queue()
+    worker = TtsWorker(RenderCache(), renderer_factory=no_espeak)
+
+    with pytest.raises(DeviceError, match="`espeak-ng`"):
+        EspeakVoice(posted.put, FakeAudioOut(), worker=worker, chimes={})
+    assert posted.empty()
+
+
+@pytest.mark.parametrize(
+    ("rate", "volume", "problem"),
+    [(20, None, "rate must be"), (None, 1.5, "volume must be")],
+)
+def test_settings_out_of_range_are_refused(
+    rate: int | None, volume: float | None, problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        VoiceSettings.of(None, rate, volume)

@@ -1,0 +1,219 @@
+"""The voice with a fake renderer and a fake speaker: order, events, stopping, the cache."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterator
+
+import pytest
+
+from assistant.devices import Voice
+from assistant.events import DeviceLost, Event, VoiceFinished, VoiceStarted
+from assistant.voice.cache import RenderCache
+from assistant.voice.chimes import CHIME_NAMES
+from assistant.voice.espeak_voice import EspeakVoice
+from assistant.voice.fakes import FakeAudioOut, FakeRenderer
+from assistant.voice.pcm import RATE, SAMPLE_WIDTH
+from assistant.voice.tts import TtsWorker, VoiceSettings
+
+TIMEOUT = 5.0
+
+CHIMES = {name: bytes([index + 1, 0]) * 2205 for index, name in enumerate(CHIME_NAMES)}
+"""0.1 s of a constant, distinct sample per chime: easy to find in what was played."""
+FULL_VOLUME = VoiceSettings(volume=1.0)
+"""Chimes are scaled by the volume; at 1.0 they play exactly as given."""
+
+
+class Events:
+    """Collects what the voice posts; every wait has a timeout."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[Event] = queue.Queue()
+        self.seen: list[Event] = []
+
+    def post(self, event: Event) -> None:
+        self.queue.put(event)
+
+    def next(self, timeout: float = TIMEOUT) -> Event:
+        event = self.queue.get(timeout=timeout)
+        self.seen.append(event)
+        return event
+
+    def until(self, kind: type[Event], timeout: float = TIMEOUT) -> list[Event]:
+        """Events up to and including the first of type `kind`."""
+        got = []
+        while True:
+            event = self.next(timeout)
+            got.append(event)
+            if isinstance(event, kind):
+                return got
+
+
+@pytest.fixture
+def events() -> Events:
+    return Events()
+
+
+@pytest.fixture
+def renderer() -> FakeRenderer:
+    return FakeRenderer()
+
+
+@pytest.fixture
+def speaker() -> FakeAudioOut:
+    return FakeAudioOut()
+
+
+@pytest.fixture
+def worker(renderer: FakeRenderer) -> TtsWorker:
+    return TtsWorker(cache=RenderCache(), renderer_factory=lambda: renderer)
+
+
+@pytest.fixture
+def voice(events: Events, speaker: FakeAudioOut, worker: TtsWorker) -> Iterator[EspeakVoice]:
+    voice = EspeakVoice(events.post, speaker, worker=worker, chimes=CHIMES, settings=FULL_VOLUME)
+    yield voice
+    voice.close()
+
+
+def test_is_a_voice(voice: EspeakVoice) -> None:
+    protocol_voice: Voice = voice
+    assert protocol_voice is voice
+
+
+def test_a_line_reaches_the_speaker_whole_between_started_and_finished(
+    voice: EspeakVoice, events: Events, speaker: FakeAudioOut
+) -> None:
+    voice.say("Hello there.")
+
+    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(interrupted=False)]
+    assert speaker.played == FakeRenderer.pcm_of("Hello there.")
+    # Small buffers, so a stop is never far away.
+    assert max(len(buffer) for buffer in speaker.buffers) <= 0.03 * RATE * SAMPLE_WIDTH
+    assert speaker.drains == 1
+
+
+def test_lines_and_chimes_play_in_order_as_one_stretch_of_voice(
+    voice: EspeakVoice, events: Events, speaker: FakeAudioOut, renderer: FakeRenderer
+) -> None:
+    speaker.hold()  # keep everything queued until all three are in
+    voice.say("One.")
+    voice.chime("start")
+    voice.say("Two, three.")
+    assert speaker.wait_for_buffers(1, TIMEOUT)
+    speaker.release()
+
+    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(interrupted=False)]
+    expected = FakeRenderer.pcm_of("One.") + CHIMES["start"] * 1 + FakeRenderer.pcm_of("Two, three.")
+    assert speaker.played == expected
+    assert renderer.rendered == ["One.", "Two, three."]
+
+
+def test_stop_cuts_a_line_mid_sentence_and_drops_the_queue(
+    voice: EspeakVoice, events: Events, speaker: FakeAudioOut
+) -> None:
+    line = "A long line that will be cut off well before its end, because someone said stop."
+    speaker.hold()
+    voice.say(line)
+    voice.chime("end")
+    voice.say("Never heard.")
+    assert speaker.wait_for_buffers(1, TIMEOUT)
+
+    voice.stop()
+    speaker.release()
+
+    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(interrupted=True)]
+    played = speaker.played
+    assert 0 < len(played) < len(FakeRenderer.pcm_of(line)) / 10
+    assert FakeRenderer.pcm_of(line).startswith(played)
+    assert speaker.discards == 1
+
+
+def test_the_voice_speaks_again_after_a_stop(
+    voice: EspeakVoice, events: Events, speaker: FakeAudioOut
+) -> None:
+    speaker.hold()
+    voice.say("Interrupted.")
+    assert speaker.wait_for_buffers(1, TIMEOUT)
+    voice.stop()
+    speaker.release()
+    events.until(VoiceFinished)
+    before = len(speaker.played)
+
+    voice.say("Again.")
+
+    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(interrupted=False)]
+    assert speaker.played[before:] == FakeRenderer.pcm_of("Again.")
+
+
+def test_stop_when_idle_posts_nothing(voice: EspeakVoice, events: Events) -> None:
+    voice.stop()
+    voice.say("After.")
+    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(interrupted=False)]
+
+
+def test_a_repeated_line_comes_from_the_cache(
+    voice: EspeakVoice, events: Events, speaker: FakeAudioOut, renderer: FakeRenderer
+) -> None:
+    voice.say("Say it again.")
+    events.until(VoiceFinished)
+    voice.say("Say   it again.")  # same words, other spacing: same sound
+    events.until(VoiceFinished)
+
+    assert renderer.rendered == ["Say it again."]
+    assert speaker.played == FakeRenderer.pcm_of("Say it again.") * 2
+
+
+def test_a_rendered_line_is_cached_under_its_settings(
+    voice: EspeakVoice, events: Events, worker: TtsWorker
+) -> None:
+    voice.say("Short.")
+    events.until(VoiceFinished)
+    assert worker.cache.get(voice.settings.key("Short.")) == FakeRenderer.pcm_of("Short.")
+
+
+def test_disk_cache_is_private_and_survives_a_restart(tmp_path, renderer: FakeRenderer) -> None:
+    folder = tmp_path / "voice-cache"
+    first = RenderCache(folder=folder)
+    first.put("k", b"\x01\x00" * 10)
+
+    second = RenderCache(folder=folder)
+
+    assert second.get("k") == b"\x01\x00" * 10
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert all(path.stat().st_mode & 0o777 == 0o600 for path in folder.iterdir())
+
+
+def test_a_failing_speaker_is_reported_once_and_the_voice_goes_on(
+    events: Events, worker: TtsWorker
+) -> None:
+    class BrokenSpeaker(FakeAudioOut):
+        def write(self, pcm: bytes) -> None:
+            raise OSError("unplugged")
+
+    voice = EspeakVoice(events.post, BrokenSpeaker(), worker=worker, chimes=CHIMES)
+    try:
+        voice.say("One.")
+        voice.say("Two.")
+        got = events.until(VoiceFinished)
+    finally:
+        voice.close()
+
+    assert got[0] == VoiceStarted()
+    lost = [event for event in got if isinstance(event, DeviceLost)]
+    assert len(lost) == 1 and lost[0].device == "speaker" and "unplugged" in lost[0].message
+    assert got[-1] == VoiceFinished(interrupted=False)
+
+
+def test_close_ends_a_line_being_played(events: Events, worker: TtsWorker) -> None:
+    speaker = FakeAudioOut(pace=1.0)  # real time: the line lasts ten seconds
+    voice = EspeakVoice(events.post, speaker, worker=worker, chimes=CHIMES)
+    voice.say("A line of one hundred characters, which the fake renderer makes ten seconds long......")
+    assert speaker.wait_for_buffers(1, TIMEOUT)
+
+    voice.close()
+
+    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(interrupted=True)]
+    assert speaker.closed
+    voice.say("Ignored after close.")
+    voice.close()
