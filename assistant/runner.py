@@ -186,7 +186,7 @@ class Runner:
             self._carry_out(self.session.handle(event, now))
         elif isinstance(event, TimerFinished):
             self._carry_out(self.session.handle(event, now))
-        elif isinstance(event, QuitRequested):
+        elif isinstance(event, QuitRequested) and self.session.state is not S.ENDED:
             self._carry_out(self.session.handle(CueHeard("stop", source="key"), now))
             self.voice.stop()
             self._quit = True

@@ -328,7 +328,8 @@ class Session:
 
     def on_enter_TALKING(self) -> None:
         exercise = self._current_exercise()
-        self._say_fresh(Say(exercise.prompt))
+        self._emit(Chime("start"))
+        self._say_fresh(Say(self.programme.phrase("talk_start", minutes=_minutes(exercise.talk_seconds))))
         self._start_timer(exercise.talk_seconds)
 
     def on_enter_CHECKING(self) -> None:
@@ -348,7 +349,7 @@ class Session:
         self.break_ends = self.now + seconds
         resume_at = time.strftime("%H:%M", time.localtime(time.time() + seconds))
         self._emit(StopVoice(), RecordTimeout(), StartTimer(BREAK_TIMER, seconds))
-        self._say_fresh(Say(self.programme.phrase("timeout_start", resume_at=resume_at, minutes=round(seconds / 60))))
+        self._say_fresh(Say(self.programme.phrase("timeout_start", resume_at=resume_at, minutes=_minutes(seconds))))
 
     def on_enter_BREAK_OVER(self) -> None:
         self._emit(Chime("end"))
@@ -437,7 +438,7 @@ class Session:
         self.machine.set_state(S.BREAK, model=self)
         self.break_ends = self.now + seconds
         self._emit(StartTimer(BREAK_TIMER, seconds))
-        self._say_fresh(Say(self.programme.phrase("timeout_extend", minutes=round(seconds / 60))))
+        self._say_fresh(Say(self.programme.phrase("timeout_extend", minutes=_minutes(seconds))))
 
     def come_back_from_break(self) -> None:
         # After a break the interrupted part starts afresh: its prompt is said and its timer restarted.
@@ -541,6 +542,10 @@ def _one_trigger_each(table: list[dict[str, object]]) -> list[dict[str, object]]
         for row in table
         for trigger in (row["trigger"] if isinstance(row["trigger"], list) else [row["trigger"]])
     ]
+
+
+def _minutes(seconds: float) -> int:
+    return max(1, round(seconds / 60))
 
 
 def _spoken_list(cues: tuple[str, ...]) -> str:

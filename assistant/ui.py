@@ -80,7 +80,7 @@ class PlainView:
         self._console.print(f"  > {describe_heard(cue)}", markup=False, highlight=False)
 
     def update(self, status: Status, countdown: Countdown | None) -> None:
-        if status == self._last_status:
+        if status == self._last_status or not status.valid_cues:
             return
         self._last_status = status
         parts = []

@@ -23,6 +23,7 @@ PHRASE_FIELDS: dict[str, set[str]] = {
     "next_step": set(),
     "turn_over": {"speaker", "listener"},
     "time_up": {"speaker", "listener"},
+    "talk_start": {"minutes"},
     "talk_over": set(),
     "good_reflection": {"speaker", "listener"},
     "resume_offer": {"number", "title"},

@@ -30,9 +30,13 @@ def open_voice(
     """The real voice, started; raises DeviceError if eSpeak NG or (with `play`) a speaker is missing.
 
     With `play=False` nothing is played but every line is still rendered, so `record_to`
-    works without any sound device. Raises ValueError for a rate or volume out of range.
+    works without any sound device. A rate or volume out of range is a DeviceError too, so a
+    session falls back to text mode instead of crashing.
     """
-    settings = VoiceSettings.of(voice, rate, volume)
+    try:
+        settings = VoiceSettings.of(voice, rate, volume)
+    except ValueError as error:
+        raise DeviceError(f"voice settings: {error}") from error
     worker = TtsWorker()
     recorder: SessionRecorder | None = None
     out: AudioOut | None = None

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,10 @@ INSTALL_PYAUDIO = (
     "or just `libportaudio2` for a prebuilt wheel), then `pip install pyaudio`"
 )
 NO_SPEAKER = "No sound output device found, so the assistant cannot speak aloud"
+
+LEAD = 0.06
+"""Seconds of sound queued ahead of the device before `write` blocks: enough to ride out
+scheduling hiccups, little enough that a stop is heard at once."""
 
 _STDERR_LOCK = threading.Lock()
 
@@ -52,10 +57,22 @@ def _import_pyaudio() -> Any:
 
 
 class PyAudioOut:
-    """A blocking PyAudio output stream, written in small buffers so a stop is quick."""
+    """PyAudio in callback mode behind a blocking `write`, so a stop is heard at once.
+
+    The stream runs for the whole session and plays silence when there is nothing to say:
+    starting and stopping a PortAudio stream per utterance costs up to seconds of start-up
+    latency on some hosts (ALSA's PulseAudio plugin). `write` queues at most `LEAD` seconds
+    ahead of the device; `discard` empties that queue, so only the device's own buffer (a
+    few tens of milliseconds) still sounds after a stop.
+    """
 
     def __init__(self, device_index: int | None = None) -> None:
         pyaudio = _import_pyaudio()
+        self._continue = pyaudio.paContinue
+        self._cond = threading.Condition()
+        self._pending = bytearray()
+        """Device-rate PCM waiting for the callback."""
+        self._closed = False
         with _quiet_stderr():
             self._pa: Any = pyaudio.PyAudio()
         try:
@@ -67,15 +84,16 @@ class PyAudioOut:
             if int(info.get("maxOutputChannels", 0)) < 1:
                 raise OSError("not an output device")
             self.device_name = str(info.get("name", "?"))
-            self._stream, self.device_rate = self._open(pyaudio, info, device_index)
+            rates = [RATE, int(float(info.get("defaultSampleRate", 48000)))]
+            self._stream, self.device_rate = self._open(pyaudio, rates, device_index)
         except (OSError, ValueError) as error:
             self._pa.terminate()
             raise DeviceError(f"{NO_SPEAKER} ({error}).") from error
-        self._running = False
+        self._lead_bytes = int(LEAD * self.device_rate) * SAMPLE_WIDTH
+        self._stream.start_stream()
 
-    def _open(self, pyaudio: Any, info: dict[str, Any], index: int | None) -> tuple[Any, int]:
-        """Open at eSpeak's rate if the device takes it, else at the device's own rate."""
-        rates = [RATE, int(float(info.get("defaultSampleRate", 48000)))]
+    def _open(self, pyaudio: Any, rates: list[int], index: int | None) -> tuple[Any, int]:
+        """Open at the first rate the device takes (eSpeak's own, ideally)."""
         last: Exception | None = None
         for rate in dict.fromkeys(rates):
             try:
@@ -86,8 +104,9 @@ class PyAudioOut:
                         rate=rate,
                         output=True,
                         output_device_index=index,
-                        frames_per_buffer=CHUNK_BYTES // SAMPLE_WIDTH,
+                        frames_per_buffer=int(rate * 0.01),
                         start=False,
+                        stream_callback=self._callback,
                     )
                 return stream, rate
             except (OSError, ValueError) as error:
@@ -95,39 +114,48 @@ class PyAudioOut:
         assert last is not None
         raise last
 
+    def _callback(self, _in: bytes | None, frames: int, _time: Any, _status: int) -> tuple[bytes, int]:
+        """PortAudio's thread asks for `frames` frames: what is pending, padded with silence."""
+        size = frames * SAMPLE_WIDTH
+        with self._cond:
+            out = bytes(self._pending[:size])
+            del self._pending[:size]
+            self._cond.notify_all()
+        return out + bytes(size - len(out)), self._continue
+
     def write(self, pcm: bytes) -> None:
-        """Hand `pcm` to PortAudio; blocks while its buffer is full."""
-        if not self._running:
-            self._stream.start_stream()
-            self._running = True
-        self._stream.write(resample(pcm, RATE, self.device_rate), exception_on_underflow=False)
+        """Queue `pcm` for the device; blocks while more than `LEAD` seconds are queued."""
+        data = resample(pcm, RATE, self.device_rate)
+        with self._cond:
+            if not self._stream.is_active():
+                raise OSError("the output stream stopped")
+            self._pending += data
+            # Generous timeout: the callback drains LEAD seconds in LEAD seconds of real time.
+            if not self._cond.wait_for(
+                lambda: len(self._pending) <= self._lead_bytes or self._closed, timeout=2.0
+            ):
+                raise OSError("the sound device stopped taking audio")
 
     def drain(self) -> None:
-        """Wait until PortAudio has played everything written."""
-        if self._running:
-            self._stream.stop_stream()  # Pa_StopStream plays out pending buffers first
-            self._running = False
+        """Wait until the device has taken everything and played its own buffer."""
+        with self._cond:
+            self._cond.wait_for(lambda: not self._pending or self._closed, timeout=2.0)
+        time.sleep(min(self._stream.get_output_latency(), 0.2))
 
     def discard(self) -> None:
-        """Drop buffered audio at once."""
-        if not self._running:
-            return
-        self._running = False
-        # PyAudio's Stream has no abort(); Pa_AbortStream drops pending buffers instead of
-        # playing them out like stop_stream() does. Fall back to stop_stream() if it moves.
-        from pyaudio import _portaudio  # type: ignore[attr-defined]
-
-        abort = getattr(_portaudio, "abort_stream", None)
-        raw = getattr(self._stream, "_stream", None)
-        if abort is not None and raw is not None:
-            abort(raw)
-        else:
-            self._stream.stop_stream()
+        """Drop everything queued: silence follows within the device's own buffer."""
+        with self._cond:
+            self._pending.clear()
+            self._cond.notify_all()
 
     def close(self) -> None:
         """Release the stream and PortAudio."""
+        with self._cond:
+            self._closed = True
+            self._pending.clear()
+            self._cond.notify_all()
         try:
-            self.discard()
+            self._stream.stop_stream()
             self._stream.close()
         finally:
             self._pa.terminate()

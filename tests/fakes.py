@@ -1,0 +1,80 @@
+"""Working stand-ins for devices, shared by the tests."""
+
+from __future__ import annotations
+
+from assistant.devices import Post
+from assistant.events import CueHeard, VoiceFinished, VoiceStarted
+from assistant.session import Status
+from assistant.ui import Countdown
+
+
+class FakeVoice:
+    """Keeps what it was asked to say; finishes each line at once."""
+
+    def __init__(self, post: Post) -> None:
+        self._post = post
+        self.said: list[str] = []
+        self.chimes: list[str] = []
+        self.stops = 0
+
+    def say(self, text: str) -> None:
+        self.said.append(text)
+        self._post(VoiceStarted())
+        self._post(VoiceFinished())
+
+    def chime(self, name: str) -> None:
+        self.chimes.append(name)
+        self._post(VoiceStarted())
+        self._post(VoiceFinished())
+
+    def stop(self) -> None:
+        self.stops += 1
+
+    def close(self) -> None:
+        pass
+
+
+class FakeEars:
+    """Remembers what the runner told it."""
+
+    def __init__(self) -> None:
+        self.listening: list[frozenset[str]] = []
+        self.voice_playing: list[bool] = []
+        self.closed = False
+
+    def listen_for(self, cues: frozenset[str]) -> None:
+        self.listening.append(cues)
+
+    def set_voice_playing(self, playing: bool) -> None:
+        self.voice_playing.append(playing)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeView:
+    def __init__(self) -> None:
+        self.headings: list[str] = []
+        self.notices: list[str] = []
+        self.heard_cues: list[CueHeard] = []
+        self.status: Status | None = None
+        self.countdown: Countdown | None = None
+
+    def heading(self, text: str) -> None:
+        self.headings.append(text)
+
+    def said(self, text: str) -> None:
+        pass
+
+    def notice(self, text: str) -> None:
+        self.notices.append(text)
+
+    def heard(self, cue: CueHeard) -> None:
+        self.heard_cues.append(cue)
+
+    def update(self, status: Status, countdown: Countdown | None) -> None:
+        self.status = status
+        self.countdown = countdown
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,132 @@
+"""The command line, end to end in-process and as a real process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import build_parser, main
+from assistant.journal import Journal
+from assistant.programme import load_builtin
+from assistant.session import Place
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _assistant(*args: str, **kwargs: object) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "assistant", *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_a_whole_rehearsal_runs_to_the_closing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", "--text", "--auto", "--fast", "1000", "--data-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    programme = load_builtin()
+    for number, step in enumerate(programme.steps, start=1):
+        assert f"\nStep {number}: {step.title}\n" in out
+    assert programme.closing in out
+    assert out.index("Step 1:") < out.index("Step 5:") < out.index(programme.closing)
+
+
+def test_a_rehearsal_as_a_real_process_exits_zero(tmp_path: Path) -> None:
+    process = _assistant("run", "--text", "--auto", "--fast", "1000", "--data-dir", str(tmp_path))
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "Step 5: Rebuild intimate moments" in out
+
+
+def test_stop_by_key_then_the_next_run_offers_to_resume(tmp_path: Path) -> None:
+    # Typed lines stand for key presses: next, skip step 1, next, then stop.
+    process = _assistant("run", "--text", "--no-mic", "--data-dir", str(tmp_path), stdin=subprocess.PIPE)
+    out, err = process.communicate("n\ns\nn\nq\n", timeout=60)
+    assert process.returncode == 0, err
+    assert "Stopping here." in out
+    journal = Journal(tmp_path, load_builtin().title)
+    assert journal.saved_place() == Place(1, 0)
+    journal.close()
+
+    process = _assistant("run", "--text", "--auto", "--fast", "1000", "--data-dir", str(tmp_path))
+    out, _ = process.communicate(timeout=120)
+    assert "Last time you reached step 2, Identify what fractured trust." in out
+    assert "Step 1:" not in out and "Step 2: Identify what fractured trust" in out
+
+
+def test_restart_starts_over(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, load_builtin().title)
+    journal.save_place(Place(3, 0), (0, 1, 2), finished=False)
+    journal.close()
+    process = _assistant("run", "--text", "--auto", "--fast", "1000", "--restart", "--data-dir", str(tmp_path))
+    out, _ = process.communicate(timeout=120)
+    assert "Last time" not in out and "Step 1: Define trust and intimacy" in out
+
+
+def test_ctrl_c_mid_session_keeps_progress(tmp_path: Path) -> None:
+    process = _assistant("run", "--text", "--no-mic", "--data-dir", str(tmp_path), stdin=subprocess.PIPE)
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write("n\ns\nn\nn\n")  # into step 2's first exercise, partner A holds the floor
+    process.stdin.flush()
+    deadline = time.monotonic() + 60
+    seen = ""
+    while "the floor is yours" not in seen and time.monotonic() < deadline:
+        seen += process.stdout.readline()
+    assert "the floor is yours" in seen
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "progress is saved" in err
+    assert "Traceback" not in err
+    journal = Journal(tmp_path, load_builtin().title)
+    assert journal.saved_place() == Place(1, 0)
+    journal.close()
+
+
+def test_end_of_input_with_no_microphone_ends_the_session_with_progress(tmp_path: Path) -> None:
+    process = _assistant("run", "--text", "--no-mic", "--data-dir", str(tmp_path), stdin=subprocess.DEVNULL)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Welcome." in out
+
+
+def test_a_broken_programme_is_reported_before_anything_starts(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("title: x\nsteps: []\n")
+    process = _assistant("run", "--text", "--auto", "--programme", str(path), "--data-dir", str(tmp_path))
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert err.strip() == f"assistant: {path}, line 2: 'steps' must be a non-empty list"
+    assert out == ""
+
+
+def _commands(parser) -> list[list[str]]:  # noqa: ANN001
+    found: list[list[str]] = []
+    for action in parser._actions:  # argparse has no public way to list subcommands
+        if hasattr(action, "choices") and isinstance(action.choices, dict):
+            for name, sub in action.choices.items():
+                found.append([name])
+                found.extend([name, *rest] for rest in _commands(sub))
+    return found
+
+
+@pytest.mark.parametrize("command", _commands(build_parser()), ids=" ".join)
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: assistant " + " ".join(command))
+    assert len(out.splitlines()) >= 3

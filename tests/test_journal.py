@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from assistant.events import RecordRound
+from assistant.journal import FILE_NAME, Journal
+from assistant.session import Place
+
+
+def test_the_journal_is_private_to_the_user(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    journal = Journal(data_dir, "Programme")
+    journal.close()
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data_dir / FILE_NAME).stat().st_mode) == 0o600
+
+
+def test_the_place_survives_reopening(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, "Programme")
+    journal.begin_session()
+    journal.save_place(Place(2, 1), (0, 1), finished=False)
+    journal.record_round(RecordRound(2, 1, "speak", "Ann", 12.5, "cue"))
+    journal.close()  # no explicit commit: every change has already landed
+
+    again = Journal(tmp_path, "Programme")
+    assert again.saved_place() == Place(2, 1)
+    assert Journal(tmp_path, "Another programme").saved_place() is None
+    again.save_place(Place(0, 0), (0, 1, 2, 3, 4), finished=True)
+    assert again.saved_place() is None
+    again.close()
+
+
+def test_rounds_are_kept_as_numbers_only(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, "Programme")
+    journal.begin_session()
+    journal.record_round(RecordRound(0, 0, "speak", "Ann", 30.0, "timer"))
+    journal.record_round(RecordRound(0, 0, "speak", "Ben", 12.0, "cue"))
+    assert [r.seconds for r in journal.rounds()] == [30.0, 12.0]
+    journal.end_session(completed=False)
+    journal.close()
