@@ -55,8 +55,6 @@ def test_espeak_missing_stops_the_voice_from_opening_with_the_package_name() -> 
     ("rate", "volume", "problem"),
     [(20, None, "rate must be"), (None, 1.5, "volume must be")],
 )
-def test_settings_out_of_range_are_refused(
-    rate: int | None, volume: float | None, problem: str
-) -> None:
+def test_settings_out_of_range_are_refused(rate: int | None, volume: float | None, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         VoiceSettings.of(None, rate, volume)

@@ -129,9 +129,7 @@ def test_stop_cuts_a_line_mid_sentence_and_drops_the_queue(
     assert speaker.discards == 1
 
 
-def test_the_voice_speaks_again_after_a_stop(
-    voice: EspeakVoice, events: Events, speaker: FakeAudioOut
-) -> None:
+def test_the_voice_speaks_again_after_a_stop(voice: EspeakVoice, events: Events, speaker: FakeAudioOut) -> None:
     speaker.hold()
     voice.say("Interrupted.")
     assert speaker.wait_for_buffers(1, TIMEOUT)
@@ -164,9 +162,7 @@ def test_a_repeated_line_comes_from_the_cache(
     assert speaker.played == FakeRenderer.pcm_of("Say it again.") * 2
 
 
-def test_a_rendered_line_is_cached_under_its_settings(
-    voice: EspeakVoice, events: Events, worker: TtsWorker
-) -> None:
+def test_a_rendered_line_is_cached_under_its_settings(voice: EspeakVoice, events: Events, worker: TtsWorker) -> None:
     voice.say("Short.")
     events.until(VoiceFinished)
     assert worker.cache.get(voice.settings.key("Short.")) == FakeRenderer.pcm_of("Short.")
@@ -184,9 +180,7 @@ def test_disk_cache_is_private_and_survives_a_restart(tmp_path, renderer: FakeRe
     assert all(path.stat().st_mode & 0o777 == 0o600 for path in folder.iterdir())
 
 
-def test_a_failing_speaker_is_reported_once_and_the_voice_goes_on(
-    events: Events, worker: TtsWorker
-) -> None:
+def test_a_failing_speaker_is_reported_once_and_the_voice_goes_on(events: Events, worker: TtsWorker) -> None:
     class BrokenSpeaker(FakeAudioOut):
         def write(self, pcm: bytes) -> None:
             raise OSError("unplugged")

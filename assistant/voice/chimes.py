@@ -24,9 +24,7 @@ def chime_path(name: str) -> Path:
         path = folder / f"{name}.wav"
         if path.is_file():
             return path
-    raise DeviceError(
-        f"chime {name!r} is missing from {audio_folders()[-1]}; run scripts/make_chimes"
-    )
+    raise DeviceError(f"chime {name!r} is missing from {audio_folders()[-1]}; run scripts/make_chimes")
 
 
 def load_chimes() -> dict[str, bytes]:

@@ -10,6 +10,7 @@ from assistant.errors import AssistantError, DeviceError
 from assistant.events import Event, VoiceFinished
 from assistant.voice.espeak_voice import EspeakVoice, SteadyClock
 from assistant.voice.player import AudioOut, NullAudioOut
+from assistant.voice.pyaudio_out import INSTALL_PYAUDIO, NO_SPEAKER
 from assistant.voice.recorder import SessionRecorder
 from assistant.voice.tts import TtsWorker, VoiceSettings
 
@@ -47,9 +48,7 @@ def open_voice(
         clock = clock or SteadyClock()
         if record_to is not None:
             recorder = SessionRecorder(record_to, clock)
-        return EspeakVoice(
-            post, out, settings=settings, worker=worker, clock=clock, recorder=recorder
-        )
+        return EspeakVoice(post, out, settings=settings, worker=worker, clock=clock, recorder=recorder)
     except BaseException:
         worker.close()
         if out is not None:
@@ -60,7 +59,7 @@ def open_voice(
 
 
 def _open_speaker() -> AudioOut:
-    from assistant.voice.pyaudio_out import PyAudioOut
+    from assistant.voice.pyaudio_out import PyAudioOut  # pyaudio itself is imported only there
 
     return PyAudioOut()
 
@@ -104,13 +103,11 @@ def say_command(
     events: queue.Queue[Event] = queue.Queue()
     try:
         try:
-            speaker = open_voice(
-                events.put, voice=voice, rate=rate, volume=volume, record_to=record_to
-            )
+            speaker = open_voice(events.put, voice=voice, rate=rate, volume=volume, record_to=record_to)
         except DeviceError as error:
-            if "eSpeak NG" in str(error) or "pyttsx3" in str(error):
+            if not str(error).startswith((NO_SPEAKER, INSTALL_PYAUDIO)):
                 raise
-            out.write(f"{error}. Showing the text instead.\n")
+            out.write(f"{str(error).rstrip('.')}. Showing the text instead.\n")
             speaker = open_voice(
                 events.put,
                 voice=voice,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from assistant.errors import DeviceError
-from assistant.voice.pcm import CHUNK_BYTES, RATE, SAMPLE_WIDTH, resample
+from assistant.voice.pcm import RATE, SAMPLE_WIDTH, resample
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -131,9 +131,7 @@ class PyAudioOut:
                 raise OSError("the output stream stopped")
             self._pending += data
             # Generous timeout: the callback drains LEAD seconds in LEAD seconds of real time.
-            if not self._cond.wait_for(
-                lambda: len(self._pending) <= self._lead_bytes or self._closed, timeout=2.0
-            ):
+            if not self._cond.wait_for(lambda: len(self._pending) <= self._lead_bytes or self._closed, timeout=2.0):
                 raise OSError("the sound device stopped taking audio")
 
     def drain(self) -> None:

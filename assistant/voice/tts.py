@@ -32,10 +32,7 @@ DEFAULT_VOLUME = 0.9
 RENDER_TIMEOUT = 30.0
 """Seconds one utterance may take to render before we give up on it."""
 
-INSTALL_ESPEAK = (
-    "eSpeak NG is not installed: install the package `espeak-ng` "
-    "(e.g. `sudo apt-get install espeak-ng`)"
-)
+INSTALL_ESPEAK = "eSpeak NG is not installed: install the package `espeak-ng` (e.g. `sudo apt-get install espeak-ng`)"
 INSTALL_PYTTSX3 = "pyttsx3 is not installed: run `pip install pyttsx3`"
 
 _T = TypeVar("_T")
@@ -138,9 +135,7 @@ class EspeakRenderer:
         try:
             self._driver.setProperty("voice", settings.voice)
         except ValueError as error:
-            raise DeviceError(
-                f"eSpeak NG has no voice {settings.voice!r}; `assistant voices` lists them"
-            ) from error
+            raise DeviceError(f"eSpeak NG has no voice {settings.voice!r}; `assistant voices` lists them") from error
         self._driver.setProperty("rate", settings.rate)
         self._driver.setProperty("volume", settings.volume)
         self._settings = settings
