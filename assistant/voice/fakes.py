@@ -119,10 +119,8 @@ class FakeRenderer:
         piece = int(0.1 * RATE) * 2
         for start in range(0, len(pcm), piece):
             if clip.cancelled:
-                clip.finish()
                 return False
             clip.append(pcm[start : start + piece])
-        clip.finish()
         return True
 
     def voices(self) -> list[VoiceInfo]:

@@ -81,7 +81,9 @@ class Renderer(Protocol):
     """Turns text into PCM at `pcm.RATE`; used only from the TTS worker thread."""
 
     def configure(self, settings: VoiceSettings) -> None: ...
-    def render(self, text: str, clip: Clip) -> bool: ...
+    def render(self, text: str, clip: Clip) -> bool:
+        """Append the samples of `text` to `clip`; true if all came. The worker finishes the clip."""
+
     def voices(self) -> list[VoiceInfo]: ...
 
 
@@ -141,7 +143,11 @@ class EspeakRenderer:
         self._settings = settings
 
     def render(self, text: str, clip: Clip, timeout: float = RENDER_TIMEOUT) -> bool:
-        """Stream the samples of `text` into `clip`; false if cancelled, failed or timed out."""
+        """Stream the samples of `text` into `clip`; false if cancelled or timed out.
+
+        Raises DeviceError if eSpeak NG refuses the text. The clip is left open: the worker
+        caches the whole sound before finishing it, so a replay right after is a cache hit.
+        """
         done = threading.Event()
         with self._jobs_lock:
             self._serial += 1
@@ -151,14 +157,12 @@ class EspeakRenderer:
             flags = self._espeak.ENDPAUSE | self._espeak.CHARS_UTF8
             status = self._espeak.Synth(text.encode("utf-8"), flags=flags, user_data=serial)
             if status != 0:
-                clip.finish(error=f"eSpeak NG refused the text (error {status})")
-                return False
+                raise DeviceError(f"eSpeak NG refused the text (error {status})")
             waited = 0.0
             while not done.wait(0.01):
                 waited += 0.01
                 if clip.cancelled or waited > timeout:
                     self._espeak.Cancel()  # returns once eSpeak NG has stopped
-                    clip.finish(error=None if clip.cancelled else "rendering timed out")
                     return False
             return not clip.cancelled
         finally:
@@ -189,7 +193,6 @@ class EspeakRenderer:
             index = 0
             while events[index].type != self._espeak.EVENT_LIST_TERMINATED:
                 if events[index].type == self._espeak.EVENT_MSG_TERMINATED:
-                    clip.finish()
                     done.set()
                 index += 1
             return 0
@@ -275,6 +278,9 @@ class TtsWorker:
             self._renderer.configure(job.settings)
             if self._renderer.render(job.text, job.clip):
                 self.cache.put(key, job.clip.pcm())
+                job.clip.finish()
+            else:
+                job.clip.finish(error=None if job.clip.cancelled else "rendering timed out")
         except Exception as error:  # noqa: BLE001 - one bad line must not silence the rest
             _LOGGER.exception("could not render %r", job.text)
             job.clip.finish(error=str(error))
