@@ -123,6 +123,11 @@ class PyAudioOut:
             self._cond.notify_all()
         return out + bytes(size - len(out)), self._continue
 
+    @property
+    def output_latency(self) -> float:
+        """Seconds the device itself buffers (still heard after a `discard`), as PortAudio reports."""
+        return float(self._stream.get_output_latency())
+
     def write(self, pcm: bytes) -> None:
         """Queue `pcm` for the device; blocks while more than `LEAD` seconds are queued."""
         data = resample(pcm, RATE, self.device_rate)
@@ -138,7 +143,7 @@ class PyAudioOut:
         """Wait until the device has taken everything and played its own buffer."""
         with self._cond:
             self._cond.wait_for(lambda: not self._pending or self._closed, timeout=2.0)
-        time.sleep(min(self._stream.get_output_latency(), 0.2))
+        time.sleep(min(self.output_latency, 0.2))
 
     def discard(self) -> None:
         """Drop everything queued: silence follows within the device's own buffer."""
