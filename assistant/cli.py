@@ -6,6 +6,7 @@ The work itself lives in the library; each command here is a few lines of wiring
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fast", type=_positive_float, default=1.0, metavar="N", help="run the clock N times faster")
     run.add_argument("--data-dir", metavar="DIR", help="where progress is kept (default: your user data folder)")
     run.add_argument("--restart", action="store_true", help="start from the beginning instead of resuming")
+    run.add_argument("--partners", metavar="NAME,NAME", help="your two names (default: Partner A, Partner B)")
     run.add_argument("--no-mic", action="store_true", help="do not listen; use the keyboard only")
     run.add_argument("--voice", help="an eSpeak NG voice (see `assistant voices`)")
     run.add_argument("--rate", type=int, help="speaking rate in words per minute")
@@ -124,6 +126,8 @@ def run_command(args: argparse.Namespace) -> int:
     from assistant.ui import make_view
 
     programme = load_programme(args.programme) if args.programme else load_builtin()
+    if args.partners:
+        programme = dataclasses.replace(programme, partners=_two_names(args.partners))
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     journal = Journal(data_dir, programme.title)
     if args.restart:
@@ -141,6 +145,7 @@ def run_command(args: argparse.Namespace) -> int:
     runner.voice = _open_voice(args, runner, clock)
     if not args.auto and not args.no_mic:
         runner.ears = _open_ears(runner)
+        session.hears_speech = runner.ears is not None
     keyboard = None
     if sys.stdin is not None and not sys.stdin.closed and not args.auto:
         # With no microphone, the keyboard is the only way in: its end means the couple has gone.
@@ -160,6 +165,13 @@ def run_command(args: argparse.Namespace) -> int:
         print("Stopped. Your progress is saved; `assistant run` offers to pick up where you left off.", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _two_names(text: str) -> tuple[str, str]:
+    names = [name.strip() for name in text.split(",")]
+    if len(names) != 2 or not all(names) or names[0] == names[1]:
+        raise AssistantError(f"--partners wants two different names with a comma between them, not {text!r}")
+    return names[0], names[1]
 
 
 def _open_voice(args: argparse.Namespace, runner: object, clock: object) -> object:

@@ -180,6 +180,17 @@ class RecordRound(Action):
     seconds: float
     ended_by: str
     """"cue", "timer" or "timeout"."""
+    spoken_seconds: float | None = None
+    """Voice activity heard during the phase, where the microphone could tell."""
+
+
+@dataclass(frozen=True)
+class ShowSummary(Action):
+    """A short summary on screen: seconds each partner held the floor, drawn as bars."""
+
+    title: str
+    turns: int
+    floor_seconds: tuple[tuple[str, float], ...]
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS rounds (
     partner TEXT,
     seconds REAL NOT NULL,
     ended_by TEXT NOT NULL,
+    spoken_seconds REAL,
     at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS timeouts (
@@ -126,8 +127,8 @@ class Journal:
 
     def record_round(self, record: RecordRound) -> None:
         self._db.execute(
-            "INSERT INTO rounds (session_id, step, exercise, phase, partner, seconds, ended_by, at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rounds (session_id, step, exercise, phase, partner, seconds, ended_by, spoken_seconds, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 self.session_id,
                 record.step,
@@ -136,6 +137,7 @@ class Journal:
                 record.partner,
                 record.seconds,
                 record.ended_by,
+                record.spoken_seconds,
                 time.time(),
             ),
         )
@@ -146,7 +148,8 @@ class Journal:
     def rounds(self) -> list[RecordRound]:
         """Every round of this session, in order."""
         rows = self._db.execute(
-            "SELECT step, exercise, phase, partner, seconds, ended_by FROM rounds WHERE session_id = ? ORDER BY id",
+            "SELECT step, exercise, phase, partner, seconds, ended_by, spoken_seconds FROM rounds"
+            " WHERE session_id = ? ORDER BY id",
             (self.session_id,),
         ).fetchall()
         return [RecordRound(*row) for row in rows]

@@ -29,6 +29,9 @@ from assistant.events import (
     Say,
     ShowHeading,
     ShowNotice,
+    ShowSummary,
+    SpeechStarted,
+    SpeechStopped,
     StartTimer,
     StopVoice,
     TimerFinished,
@@ -184,7 +187,7 @@ class Runner:
         elif isinstance(event, CueHeard):
             self.view.heard(event)
             self._carry_out(self.session.handle(event, now))
-        elif isinstance(event, TimerFinished):
+        elif isinstance(event, (TimerFinished, SpeechStarted, SpeechStopped)):
             self._carry_out(self.session.handle(event, now))
         elif isinstance(event, QuitRequested) and self.session.state is not S.ENDED:
             self._carry_out(self.session.handle(CueHeard("stop", source="key"), now))
@@ -199,6 +202,7 @@ class Runner:
         if event.device == "microphone" and self.ears:
             self.ears.close()
             self.ears = None
+            self.session.hears_speech = False
         elif event.device == "speaker":
             self.voice.close()
             self.voice = TextVoice(self.post)
@@ -263,6 +267,8 @@ class Runner:
                 self.view.heading(action.text)
             elif isinstance(action, ShowNotice):
                 self.view.notice(action.text)
+            elif isinstance(action, ShowSummary):
+                self.view.summary(action.title, action.turns, action.floor_seconds)
             elif isinstance(action, SaveProgress):
                 self.journal.save_place(Place(action.step, action.exercise), action.completed_steps, action.finished)
             elif isinstance(action, RecordRound):

@@ -28,6 +28,9 @@ from assistant.events import (
     SaveProgress,
     Say,
     ShowHeading,
+    ShowSummary,
+    SpeechStarted,
+    SpeechStopped,
     StartTimer,
     StopVoice,
     TimerFinished,
@@ -56,9 +59,16 @@ class S(enum.Enum):
     ENDED = "ended"
 
 
-# Timer names the session starts; the runner reports them back as `TimerFinished(name)`.
+# Timer names the session starts; the runner reports them back as `TimerFinished(name)`,
+# which the session turns into the trigger `<name>_timer`.
 PHASE_TIMER = "phase"
+HALFWAY_TIMER = "halfway"
+WARNING_TIMER = "warning"
+SILENCE_TIMER = "silence"
 BREAK_TIMER = "break"
+PHASE_TIMERS = (PHASE_TIMER, HALFWAY_TIMER, WARNING_TIMER, SILENCE_TIMER)
+HALFWAY_CHIME_FROM = 60.0
+"""Seconds: phases shorter than this get no halfway chime."""
 
 FLOOR_STATES = (S.SPEAKING, S.REFLECTING, S.TALKING)
 EXERCISE_STATES = (S.EXERCISE_INTRO, S.SPEAKING, S.REFLECTING, S.CHECKING, S.TALKING)
@@ -105,6 +115,12 @@ TRANSITIONS: list[dict[str, object]] = [
     {"trigger": "exercise_finished", "source": list(EXERCISE_STATES), "dest": None, "after": "finish_step"},
     {"trigger": "step_finished", "source": [S.STEP_INTRO, *EXERCISE_STATES], "dest": S.STEP_INTRO, "conditions": "more_steps", "before": "go_to_next_step"},
     {"trigger": "step_finished", "source": [S.STEP_INTRO, *EXERCISE_STATES], "dest": S.CLOSING},
+    # Within a phase: chimes, warnings, and what the microphone hears.
+    {"trigger": "halfway_timer", "source": list(FLOOR_STATES), "dest": None, "after": "chime_halfway"},
+    {"trigger": "warning_timer", "source": list(FLOOR_STATES), "dest": None, "after": "warn_time_left"},
+    {"trigger": "silence_timer", "source": S.SPEAKING, "dest": None, "after": "ask_if_finished"},
+    {"trigger": "speech_started", "source": list(FLOOR_STATES), "dest": None, "after": "note_speech_started"},
+    {"trigger": "speech_stopped", "source": list(FLOOR_STATES), "dest": None, "after": "note_speech_stopped"},
     # Holding on, and time-outs.
     {"trigger": "pause", "source": list(GUIDED_STATES), "dest": S.PAUSED, "before": "remember_paused_place"},
     {"trigger": ["resume", "next", "yes"], "source": S.PAUSED, "dest": None, "after": "come_back_from_pause"},
@@ -147,9 +163,14 @@ class Session:
 
     state: S
 
-    def __init__(self, programme: Programme, saved_place: Place | None = None) -> None:
+    def __init__(self, programme: Programme, saved_place: Place | None = None, hears_speech: bool = False) -> None:
         self.programme = programme
         self.saved_place = saved_place
+        self.hears_speech = hears_speech
+        """Voice activity is reported (a microphone is on): time speech, ask after long silences."""
+        self.spoken_seconds = 0.0
+        self.rounds: list[RecordRound] = []
+        """This session's rounds, for the summaries (numbers only)."""
         self.place = Place()
         self.turn = 0
         """Index of the current turn in an exercise: partner `turn % 2` holds the floor."""
@@ -191,9 +212,14 @@ class Session:
             else:
                 self._explain(event.cue)
         elif isinstance(event, TimerFinished):
-            trigger = {PHASE_TIMER: "phase_timer", BREAK_TIMER: "break_timer"}.get(event.name)
-            if trigger and self.may_trigger(trigger):
-                self.trigger(trigger)
+            if self.may_trigger(f"{event.name}_timer"):
+                self.trigger(f"{event.name}_timer")
+        elif isinstance(event, SpeechStarted):
+            if self.may_trigger("speech_started"):
+                self.trigger("speech_started")
+        elif isinstance(event, SpeechStopped):
+            if self.may_trigger("speech_stopped"):
+                self.trigger("speech_stopped", event.seconds)
         return self._take()
 
     def closing_finished(self) -> list[Action]:
@@ -297,6 +323,9 @@ class Session:
         self.turn += 1
 
     def finish_exercise(self) -> None:
+        self._summarise("exercise_summary", self._current_exercise().title, [
+            r for r in self.rounds if (r.step, r.exercise) == (self.place.step, self.place.exercise)
+        ])  # fmt: skip
         self.trigger("exercise_finished")
 
     def finish_step(self) -> None:
@@ -320,17 +349,17 @@ class Session:
 
     def on_enter_SPEAKING(self) -> None:
         exercise = self._current_exercise()
-        self._start_phase(exercise.speak_seconds, exercise.turn_prompt)
+        self._start_phase(exercise.speak_seconds, self._fill(exercise.turn_prompt))
+        if self.hears_speech:
+            self._emit(StartTimer(SILENCE_TIMER, exercise.silence_seconds))
 
     def on_enter_REFLECTING(self) -> None:
         exercise = self._current_exercise()
-        self._start_phase(exercise.reflect_seconds, exercise.reflect_prompt)
+        self._start_phase(exercise.reflect_seconds, self._fill(exercise.reflect_prompt))
 
     def on_enter_TALKING(self) -> None:
-        exercise = self._current_exercise()
-        self._emit(Chime("start"))
-        self._say_fresh(Say(self.programme.phrase("talk_start", minutes=_minutes(exercise.talk_seconds))))
-        self._start_timer(exercise.talk_seconds)
+        seconds = self._current_exercise().talk_seconds
+        self._start_phase(seconds, self.programme.phrase("talk_start", minutes=_minutes(seconds)))
 
     def on_enter_CHECKING(self) -> None:
         self._say_fresh(Say(self._fill(self._current_exercise().check_prompt)))
@@ -359,6 +388,7 @@ class Session:
         self._emit(
             ShowHeading(self.programme.title), SaveProgress(0, 0, tuple(sorted(self.completed_steps)), finished=True)
         )
+        self._summarise("session_summary", "Today", self.rounds)
         self._say_fresh(Say(self.programme.closing))
         self._emit(EndSession(completed=True))
 
@@ -404,6 +434,28 @@ class Session:
     def end_phase_early(self) -> None:
         if self.state in FLOOR_STATES:
             self._end_phase(self._phase_name(), self._floor_partner(), "cue")
+
+    # ---- within a phase ---------------------------------------------------------------------
+
+    def chime_halfway(self) -> None:
+        self._emit(Chime("halfway"))
+
+    def warn_time_left(self) -> None:
+        warning = self._current_exercise().warning_seconds
+        self._emit(
+            Chime("one_minute"), Say(self.programme.phrase("warning", remaining=_spoken_duration(warning).capitalize()))
+        )
+
+    def ask_if_finished(self) -> None:
+        self._emit(Say(self._fill(self.programme.phrases["still_speaking"])))
+
+    def note_speech_started(self) -> None:
+        self._emit(CancelTimer(SILENCE_TIMER))
+
+    def note_speech_stopped(self, seconds: float = 0.0) -> None:
+        self.spoken_seconds += seconds
+        if self.state is S.SPEAKING:
+            self._emit(StartTimer(SILENCE_TIMER, self._current_exercise().silence_seconds))
 
     # ---- pauses, breaks, stopping ----------------------------------------------------------
 
@@ -456,7 +508,7 @@ class Session:
             self._end_phase(self._phase_name(), self._floor_partner(), "cue")
         elif self.state is S.PAUSED and self.return_to in FLOOR_STATES:
             self._end_phase(self._phase_name(self.return_to), self._floor_partner(self.return_to), "cue")
-        self._emit(StopVoice(), CancelTimer(PHASE_TIMER), CancelTimer(BREAK_TIMER))
+        self._emit(StopVoice(), *(CancelTimer(name) for name in (*PHASE_TIMERS, BREAK_TIMER)))
         self._save_progress()
         self._emit(Say(self.programme.phrase("stopping")), EndSession(completed=False))
 
@@ -489,24 +541,49 @@ class Session:
         return self.programme.steps[self.place.step].exercises[self.place.exercise]
 
     def _start_phase(self, seconds: float, prompt: str) -> None:
-        self._emit(Chime("start"))
-        self._say_fresh(Say(self._fill(prompt)))
-        self._start_timer(seconds)
-
-    def _start_timer(self, seconds: float) -> None:
+        """A chime, the prompt, and the timers of a timed phase: the end, halfway, and the warning."""
+        warning = self._current_exercise().warning_seconds
         self.phase_started = self.now
+        self.spoken_seconds = 0.0
+        self._emit(Chime("start"))
+        self._say_fresh(Say(prompt))
         self._emit(StartTimer(PHASE_TIMER, seconds))
+        if seconds >= HALFWAY_CHIME_FROM:
+            self._emit(StartTimer(HALFWAY_TIMER, seconds / 2))
+        if seconds > 2 * warning:  # else the warning would come at or before halfway
+            self._emit(StartTimer(WARNING_TIMER, seconds - warning))
 
     def _end_phase(self, phase: str, partner: str | None, ended_by: str) -> None:
+        record = RecordRound(
+            step=self.place.step,
+            exercise=self.place.exercise,
+            phase=phase,
+            partner=partner,
+            seconds=round(self.now - self.phase_started, 3),
+            ended_by=ended_by,
+            spoken_seconds=round(self.spoken_seconds, 3) if self.hears_speech else None,
+        )
+        self.rounds.append(record)
+        self._emit(*(CancelTimer(name) for name in PHASE_TIMERS), record)
+
+    def _summarise(self, phrase: str, title: str, rounds: list[RecordRound]) -> None:
+        """Minutes each partner held the floor: said, and shown as bars."""
+        turns = [r for r in rounds if r.phase == "speak" and r.partner]
+        if not turns:
+            return
+        first, second = self.programme.partners
+        floor = {name: sum(r.seconds for r in turns if r.partner == name) for name in (first, second)}
         self._emit(
-            CancelTimer(PHASE_TIMER),
-            RecordRound(
-                step=self.place.step,
-                exercise=self.place.exercise,
-                phase=phase,
-                partner=partner,
-                seconds=round(self.now - self.phase_started, 3),
-                ended_by=ended_by,
+            ShowSummary(title, len(turns), tuple(floor.items())),
+            Say(
+                self.programme.phrase(
+                    phrase,
+                    turns=len(turns),
+                    first=first,
+                    first_time=_spoken_duration(floor[first]),
+                    second=second,
+                    second_time=_spoken_duration(floor[second]),
+                )
             ),
         )
 
@@ -542,6 +619,13 @@ def _one_trigger_each(table: list[dict[str, object]]) -> list[dict[str, object]]
         for row in table
         for trigger in (row["trigger"] if isinstance(row["trigger"], list) else [row["trigger"]])
     ]
+
+
+def _spoken_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{round(seconds)} seconds"
+    minutes = round(seconds / 60)
+    return "one minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def _minutes(seconds: float) -> int:

@@ -43,6 +43,7 @@ class View(Protocol):
     def notice(self, text: str) -> None: ...
     def heard(self, cue: CueHeard) -> None: ...
     def update(self, status: Status, countdown: Countdown | None) -> None: ...
+    def summary(self, title: str, turns: int, floor_seconds: tuple[tuple[str, float], ...]) -> None: ...
     def close(self) -> None: ...
 
 
@@ -53,6 +54,20 @@ def format_clock(seconds: float) -> str:
 
 def cue_legend(cues: tuple[str, ...]) -> str:
     return "  ".join(f"{cue} [{CUE_KEYS[cue]}]" if cue in CUE_KEYS else cue for cue in cues)
+
+
+BAR_WIDTH = 30
+
+
+def summary_lines(title: str, turns: int, floor_seconds: tuple[tuple[str, float], ...]) -> list[str]:
+    """A small bar chart of who held the floor for how long, in plain text."""
+    longest = max((seconds for _, seconds in floor_seconds), default=0.0) or 1.0
+    width = max(len(name) for name, _ in floor_seconds)
+    lines = [f"{title}: {turns} turns"]
+    for name, seconds in floor_seconds:
+        bar = "█" * round(BAR_WIDTH * seconds / longest)
+        lines.append(f"  {name:<{width}}  {bar:<{BAR_WIDTH}}  {format_clock(seconds)}")
+    return lines
 
 
 def describe_heard(cue: CueHeard) -> str:
@@ -90,6 +105,10 @@ class PlainView:
             parts.append(f"timer {format_clock(countdown.total)}")
         parts.append(f"say or press: {cue_legend(status.valid_cues)}")
         self._console.print(f"  [{'; '.join(parts)}]", markup=False, highlight=False, soft_wrap=True)
+
+    def summary(self, title: str, turns: int, floor_seconds: tuple[tuple[str, float], ...]) -> None:
+        for line in summary_lines(title, turns, floor_seconds):
+            self._console.print(line, markup=False, highlight=False)
 
     def close(self) -> None:
         pass
@@ -148,6 +167,12 @@ class RichView:
 
     def heard(self, cue: CueHeard) -> None:
         self.last_heard = describe_heard(cue)
+
+    def summary(self, title: str, turns: int, floor_seconds: tuple[tuple[str, float], ...]) -> None:
+        lines = summary_lines(title, turns, floor_seconds)
+        self._console.print(Text(lines[0], style="bold"))
+        for line in lines[1:]:
+            self._console.print(Text(line, style="green"))
 
     def update(self, status: Status, countdown: Countdown | None) -> None:
         self.status = status

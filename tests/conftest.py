@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.events import CueHeard
+from assistant.events import CueHeard, Event
 from assistant.journal import Journal
 from assistant.programme import Programme, load_builtin, parse_programme
 from assistant.runner import Runner
@@ -70,6 +70,10 @@ class App:
         for cue in cues:
             self.runner.post(CueHeard(cue, source="key"))
             self.runner.run_until_idle()
+
+    def hear(self, event: Event) -> None:
+        self.runner.post(event)
+        self.runner.run_until_idle()
 
     def wait(self, seconds: float) -> None:
         self.clock.advance(seconds)

@@ -59,6 +59,7 @@ class FakeView:
         self.heard_cues: list[CueHeard] = []
         self.status: Status | None = None
         self.countdown: Countdown | None = None
+        self.summaries: list[tuple[str, int, tuple[tuple[str, float], ...]]] = []
 
     def heading(self, text: str) -> None:
         self.headings.append(text)
@@ -75,6 +76,9 @@ class FakeView:
     def update(self, status: Status, countdown: Countdown | None) -> None:
         self.status = status
         self.countdown = countdown
+
+    def summary(self, title: str, turns: int, floor_seconds: tuple[tuple[str, float], ...]) -> None:
+        self.summaries.append((title, turns, floor_seconds))
 
     def close(self) -> None:
         pass

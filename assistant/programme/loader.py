@@ -24,6 +24,10 @@ PHRASE_FIELDS: dict[str, set[str]] = {
     "turn_over": {"speaker", "listener"},
     "time_up": {"speaker", "listener"},
     "talk_start": {"minutes"},
+    "warning": {"remaining"},
+    "still_speaking": {"speaker", "listener"},
+    "exercise_summary": {"turns", "first", "first_time", "second", "second_time"},
+    "session_summary": {"turns", "first", "first_time", "second", "second_time"},
     "talk_over": set(),
     "good_reflection": {"speaker", "listener"},
     "resume_offer": {"number", "title"},
@@ -135,7 +139,7 @@ def _list(node: _Node | None, what: str) -> list[_Node]:
 
 EXERCISE_KEYS = {
     "title", "format", "prompt", "turn_prompt", "reflect_prompt", "check_prompt", "retry_prompt",
-    "rounds", "speak_seconds", "reflect_seconds", "talk_seconds",
+    "rounds", "speak_seconds", "reflect_seconds", "talk_seconds", "warning_seconds", "silence_seconds",
 }  # fmt: skip
 
 
@@ -166,10 +170,31 @@ def _exercise(node: _Node, what: str, timing: dict[str, float]) -> Exercise:
         speak_seconds=_seconds(node, "speak_seconds", what, timing["speak_seconds"]),
         reflect_seconds=_seconds(node, "reflect_seconds", what, timing["reflect_seconds"]),
         talk_seconds=_seconds(node, "talk_seconds", what, timing["talk_seconds"]),
+        warning_seconds=_within_turn(node, "warning_seconds", what, timing),
+        silence_seconds=_within_turn(node, "silence_seconds", what, timing),
     )
 
 
-TIMING_DEFAULTS = {"speak_seconds": 180.0, "reflect_seconds": 90.0, "talk_seconds": 600.0, "break_seconds": 1200.0}
+def _within_turn(node: _Node, key: str, what: str, timing: dict[str, float]) -> float:
+    """A time inside a turn: given for this exercise, it must fall before the turn ends."""
+    seconds = _seconds(node, key, what, timing[key])
+    own = _field(node, key, what, required=False)
+    speak = _seconds(node, "speak_seconds", what, timing["speak_seconds"])
+    if own is not None and seconds >= speak:
+        raise _Problem(own.line, f"'{key}' of {what} ({seconds:g}) must be shorter than its speak_seconds ({speak:g})")
+    return seconds
+
+
+TIMING_DEFAULTS = {
+    "speak_seconds": 180.0,
+    "reflect_seconds": 90.0,
+    "talk_seconds": 600.0,
+    "warning_seconds": 60.0,
+    "silence_seconds": 20.0,
+    "break_seconds": 1200.0,
+}
+"""Seconds. `warning_seconds`: the spoken warning comes this long before the end of a turn;
+`silence_seconds`: after this long without speech the assistant asks whether the speaker is done."""
 
 
 def _programme(root: _Node, source: str, fallback_phrases: dict[str, str]) -> Programme:

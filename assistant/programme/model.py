@@ -23,6 +23,10 @@ class Exercise:
     speak_seconds: float = 180.0
     reflect_seconds: float = 90.0
     talk_seconds: float = 600.0
+    warning_seconds: float = 60.0
+    """A spoken warning this long before a turn ends (only in turns long enough to have one)."""
+    silence_seconds: float = 20.0
+    """After this long without speech, the speaker is asked gently whether they are finished."""
 
     @property
     def has_turns(self) -> bool:

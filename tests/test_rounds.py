@@ -1,0 +1,144 @@
+"""Timed rounds: chimes, the spoken warning, the silence prompt, speaking time, summaries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import ProgrammeError
+from assistant.events import SpeechStarted, SpeechStopped
+from assistant.programme import Programme, load_builtin, load_programme
+from assistant.session import S, Session
+from tests.conftest import SMALL_PROGRAMME
+
+
+@pytest.fixture
+def listening_app(make_app, builtin: Programme):
+    """The built-in programme at step 3's speaker-listener exercise, with a microphone."""
+    app = make_app(builtin)
+    app.session.hears_speech = True
+    app.cue("next", "skip", "skip", "next", "next")
+    assert app.state is S.SPEAKING and app.session.place.step == 2
+    return app
+
+
+@pytest.fixture
+def builtin() -> Programme:
+    return load_builtin()
+
+
+def test_a_round_chimes_at_start_halfway_and_warns_a_minute_before_the_end(listening_app) -> None:
+    app = listening_app  # a three-minute turn
+    assert app.voice.chimes == ["start"]
+    app.wait(89.9)
+    assert app.voice.chimes == ["start"]
+    app.wait(0.1)
+    assert app.voice.chimes == ["start", "halfway"]
+    app.wait(30)
+    assert app.voice.chimes == ["start", "halfway", "one_minute"]
+    assert app.last_said == "One minute left."
+    app.wait(60)
+    assert app.voice.chimes[-2:] == ["end", "start"]  # the end of the turn, the start of reflecting
+    assert app.state is S.REFLECTING
+
+
+def test_short_phases_get_no_halfway_chime_or_warning(app) -> None:
+    app.cue("next", "next", "next")  # a one-minute turn: the warning would fall at the start
+    app.wait(59)
+    assert app.voice.chimes == ["start", "halfway"]
+    app.cue("skip", "next", "next", "done")  # into reflecting: 30 seconds
+    app.wait(29)
+    assert app.voice.chimes[-1] == "start"
+
+
+def test_a_long_silence_asks_gently_whether_the_speaker_is_done(listening_app) -> None:
+    app = listening_app
+    app.hear(SpeechStarted())
+    app.wait(10)
+    app.hear(SpeechStopped(seconds=10))
+    app.wait(19.9)
+    assert "If you have finished" not in app.last_said
+    app.hear(SpeechStarted())  # speaking again resets the silence
+    app.wait(5)
+    app.hear(SpeechStopped(seconds=5))
+    app.wait(20)
+    assert app.last_said == 'Take all the time you need, Partner A. If you have finished, say "I\'m done".'
+    app.cue("done")
+    rounds = app.journal.rounds()
+    assert rounds[-1].spoken_seconds == 15
+    assert rounds[-1].seconds == pytest.approx(54.9)
+
+
+def test_without_a_microphone_there_is_no_silence_prompt(app) -> None:
+    app.cue("next", "next", "next")
+    app.wait(50)
+    assert all("If you have finished" not in line for line in app.voice.said)
+    app.cue("done")
+    assert app.journal.rounds()[-1].spoken_seconds is None
+
+
+def test_the_exercise_and_the_session_end_with_a_summary(app) -> None:
+    app.cue("next", "next", "next")
+    app.wait(40)
+    app.cue("done")
+    app.wait(60)  # Ben's turn runs out
+    assert app.view.summaries == [("Each in turn", 2, (("Ann", 40.0), ("Ben", 60.0)))]
+    assert app.voice.said[-2] == "That was 2 turns. Ann had the floor for 40 seconds, and Ben for one minute."
+    app.cue("next", "next")  # step 2: the listening exercise
+    app.wait(50)
+    app.cue("done", "done", "yes")
+    app.wait(10)
+    app.cue("done", "done", "yes", "skip")
+    assert app.state is S.ENDED
+    title, turns, floor = app.view.summaries[-1]
+    assert (title, turns) == ("Today", 4) and floor == (("Ann", 90.0), ("Ben", 70.0))
+    assert app.voice.said[-2] == (
+        "Today you took 4 turns. Ann held the floor for 2 minutes in all, and Ben for one minute."
+    )
+
+
+def test_a_break_and_a_pause_keep_the_round_figures(listening_app) -> None:
+    app = listening_app
+    app.wait(30)
+    app.cue("pause")
+    app.wait(100)
+    app.cue("resume")
+    app.wait(20)
+    app.cue("done")
+    assert app.journal.rounds()[-1].seconds == pytest.approx(150)  # pause time counted on the clock
+    assert app.runner.timers.remaining("phase") == pytest.approx(90)  # reflecting has started afresh
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('turn_prompt: "{speaker}, go."}', 'turn_prompt: "{speaker}, go.", warning_seconds: 60}', "must be shorter"),
+        ('turn_prompt: "{speaker}, go."}', 'turn_prompt: "{speaker}, go.", silence_seconds: 0}', "more than 0"),
+        ('turn_prompt: "{speaker}, go."}', 'turn_prompt: "{speaker}, go.", rounds: 0}', "at least 1"),
+    ],
+)
+def test_impossible_times_are_rejected(tmp_path: Path, old: str, new: str, message: str) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(SMALL_PROGRAMME.replace(old, new))
+    with pytest.raises(ProgrammeError, match=message) as caught:
+        load_programme(path)
+    assert caught.value.line == 11
+
+
+def test_more_rounds_give_each_partner_more_turns(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        SMALL_PROGRAMME.replace('turn_prompt: "{speaker}, go."}', 'turn_prompt: "{speaker}, go.", rounds: 2}')
+    )
+    session = Session(load_programme(path))
+    session.start(0)
+    from assistant.events import CueHeard
+
+    speakers = []
+    for cue in ("next", "next", "next"):
+        session.handle(CueHeard(cue), 0)
+    while session.state is S.SPEAKING and len(speakers) < 10:
+        speakers.append(session.speaker)
+        session.handle(CueHeard("done"), 0)
+    assert speakers == ["Ann", "Ben", "Ann", "Ben"]
