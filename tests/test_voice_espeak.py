@@ -133,3 +133,22 @@ def test_say_command_with_an_unknown_voice_fails_in_one_line() -> None:
 
     assert say_command("Hello.", out, voice="no-such") == 1
     assert out.getvalue().count("\n") == 1 and "no voice 'no-such'" in out.getvalue()
+
+
+def test_say_command_with_nothing_to_say_fails_at_once() -> None:
+    out = io.StringIO()
+
+    assert say_command("   ", out) == 1
+    assert "Nothing to say" in out.getvalue()
+
+
+def test_say_command_records_a_line(tmp_path: Path) -> None:
+    out = io.StringIO()
+    path = tmp_path / "line.wav"
+
+    # Plays through the speaker when there is one; otherwise says so and still records.
+    assert say_command("Hi.", out, rate=300, volume=0.1, record_to=str(path)) == 0
+
+    assert "Hi." in out.getvalue() and f"Recorded to {path}" in out.getvalue()
+    with wave.open(str(path), "rb") as wav:
+        assert wav.getnframes() > 0

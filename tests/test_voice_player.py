@@ -211,3 +211,33 @@ def test_close_ends_a_line_being_played(events: Events, worker: TtsWorker) -> No
     assert speaker.closed
     voice.say("Ignored after close.")
     voice.close()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_started_and_finished_always_alternate(seed: int, events: Events, worker: TtsWorker) -> None:
+    import random
+
+    chooser = random.Random(seed)
+    speaker = FakeAudioOut(pace=0.02)  # fifty times real time: stops land anywhere
+    voice = EspeakVoice(events.post, speaker, worker=worker, chimes=CHIMES)
+    try:
+        for step in range(40):
+            action = chooser.choice(["say", "say", "chime", "stop"])
+            if action == "say":
+                voice.say(f"Line {step}.")
+            elif action == "chime":
+                voice.chime(chooser.choice(CHIME_NAMES))
+            else:
+                voice.stop()
+            if chooser.random() < 0.3:
+                speaker.wait_for_buffers(len(speaker.buffers) + 1, 0.2)
+    finally:
+        voice.close()  # joins the threads: every event is posted by now
+
+    posted = []
+    while not events.queue.empty():
+        posted.append(events.queue.get_nowait())
+    assert posted, "something was played"
+    assert all(isinstance(event, VoiceStarted) for event in posted[0::2])
+    assert all(isinstance(event, VoiceFinished) for event in posted[1::2])
+    assert len(posted) % 2 == 0

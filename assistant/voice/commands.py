@@ -76,9 +76,10 @@ def voices_command(out: TextIO) -> int:
     finally:
         worker.close()
     width = max((len(voice.id) for voice in voices), default=2)
-    out.write(f"{'id':<{width}}  {'languages':<10}  name\n")
+    languages = max((len(",".join(voice.languages)) for voice in voices), default=9)
+    out.write(f"{'id':<{width}}  {'languages':<{languages}}  name\n")
     for voice in voices:
-        out.write(f"{voice.id:<{width}}  {','.join(voice.languages):<10}  {voice.name}\n")
+        out.write(f"{voice.id:<{width}}  {','.join(voice.languages):<{languages}}  {voice.name}\n")
     out.write(
         f"\n{len(voices)} voices. Pick one with --voice ID (a variant too, e.g. en-us+f3); "
         f"the default is {VoiceSettings().voice}.\n"
@@ -100,6 +101,9 @@ def say_command(
     With no speaker the line is still rendered (and recorded, with `record_to`), and the
     reason is printed once.
     """
+    if not text.strip():
+        out.write('Nothing to say: give the line in quotes, e.g. assistant say "Hello."\n')
+        return 1
     events: queue.Queue[Event] = queue.Queue()
     try:
         try:
