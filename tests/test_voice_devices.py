@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +59,36 @@ def test_espeak_missing_stops_the_voice_from_opening_with_the_package_name() -> 
 def test_settings_out_of_range_are_refused(rate: int | None, volume: float | None, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         VoiceSettings.of(None, rate, volume)
+
+
+def test_without_libespeak_ng_the_voice_names_the_package_to_install() -> None:
+    import subprocess
+    import textwrap
+
+    # A fresh interpreter where loading any eSpeak library fails, as on a machine without it.
+    script = textwrap.dedent(
+        """
+        import ctypes, io, queue
+        real = ctypes.cdll.LoadLibrary
+        def load(name):
+            if "espeak" in str(name):
+                raise OSError(f"{name}: cannot open shared object file")
+            return real(name)
+        ctypes.cdll.LoadLibrary = load
+        from assistant.errors import DeviceError
+        from assistant.voice.commands import open_voice, voices_command
+        out = io.StringIO()
+        print(voices_command(out), out.getvalue().strip())
+        try:
+            open_voice(queue.Queue().put, play=False)
+        except DeviceError as error:
+            print("DeviceError:", error)
+        """
+    )
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=root)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("1 eSpeak NG is not installed") and "`espeak-ng`" in lines[0]
+    assert lines[1].startswith("DeviceError: eSpeak NG is not installed") and "apt-get install espeak-ng" in lines[1]
