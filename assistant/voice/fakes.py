@@ -41,8 +41,10 @@ class FakeAudioOut:
             self.buffers.append(pcm)
             self.write_times.append(time.perf_counter())
             self._cond.notify_all()
-            # Like a full device buffer: the write returns only once there is room again.
-            self._cond.wait_for(lambda: not self._held, timeout=30.0)
+            # Like a full device buffer: the write returns once there is room again, that is
+            # on release, or when a discard empties the device.
+            discards = self.discards
+            self._cond.wait_for(lambda: not self._held or self.discards != discards, timeout=30.0)
         if self.pace:
             time.sleep(seconds(pcm) * self.pace)
 

@@ -24,7 +24,11 @@ _WAIT = 0.05
 
 
 class AudioOut(Protocol):
-    """A blocking 16-bit mono PCM output at `pcm.RATE`, used only from the player thread."""
+    """A blocking 16-bit mono PCM output at `pcm.RATE`.
+
+    The player thread calls every method; `discard` may also come from the thread that asked
+    for a stop, and must then also release a `write` blocked waiting for room.
+    """
 
     def write(self, pcm: bytes) -> None:
         """Hand over samples; may block until the device has room for them."""
@@ -168,9 +172,14 @@ class Player:
         """Cut the current clip and drop the queue; returns at once."""
         with self._lock:
             self._generation += 1
-            if self._current is not None:
-                self._current.cancel()
+            current = self._current
+            if current is not None:
+                current.cancel()
             self._cancel_queued()
+        if current is not None:
+            # Silence now rather than when the player's blocked write returns (a device may
+            # take big blocks); the player discards again once it sees the cancelled clip.
+            self._safely(self._out.discard)
 
     def close(self, timeout: float = 2.0) -> None:
         """Stop, end the thread and release the device."""
