@@ -1,0 +1,150 @@
+"""What `assistant cues`, `assistant calibrate` and session start call; cli.py only wires these."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from assistant.devices import Ears
+from assistant.ears.calibrate import measure, speech_threshold_db
+from assistant.ears.ears import SphinxEars
+from assistant.ears.listener import CueListener, Heard
+from assistant.ears.microphone import PyAudioMicrophone, WavFileMicrophone, read_wav
+from assistant.ears.spotter import SphinxCueSpotter
+from assistant.ears.vocabulary import CUE_PHRASES
+from assistant.errors import DeviceError
+from assistant.events import Event
+
+
+def calibration_path() -> Path:
+    """Where the measured noise floor (one number, in dB) is kept between runs."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "assistant" / "noise_floor_db"
+
+
+def load_floor() -> float | None:
+    """The stored noise floor, or None when the room was never calibrated (or the file is bad)."""
+    try:
+        return float(calibration_path().read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _listener(only: list[str] | None, spotter: SphinxCueSpotter) -> CueListener:
+    cues = frozenset(only) if only else frozenset(CUE_PHRASES)
+    spotter.listen_for(cues)
+    return CueListener(spotter, lambda event: None)
+
+
+def spot_file(
+    path: str, only: list[str] | None = None, spotter: SphinxCueSpotter | None = None
+) -> list[Heard]:
+    """Every cue the recognizer would act on in this WAV file, in order."""
+    spotter = spotter or SphinxCueSpotter()
+    listener = _listener(only, spotter)
+    samples = read_wav(path)
+    # Half a second of silence on both sides: a file that starts or ends mid-word still
+    # gives the endpointer its onset and its closing pause.
+    import numpy as np
+
+    pad = np.zeros(8000, np.int16)
+    listener.feed(pad)
+    listener.feed(samples)
+    listener.feed(pad)
+    listener.finish()
+    return [
+        Heard(h.detection, round(max(h.decided_s - 0.5, 0.0), 3), h.compute_s)
+        for h in listener.heard
+    ]
+
+
+def cues_command(files: list[str], only: list[str] | None, continuous: bool, out: TextIO) -> int:
+    """`assistant cues FILE...`: one JSON line per file (or per cue with `continuous`)."""
+    if only:
+        unknown = sorted(set(only) - set(CUE_PHRASES))
+        if unknown:
+            print(f"assistant cues: unknown cue(s): {', '.join(unknown)}", file=sys.stderr)
+            return 2
+    try:
+        spotter = SphinxCueSpotter()
+    except DeviceError as exc:
+        print(f"assistant cues: {exc}", file=sys.stderr)
+        return 1
+    status = 0
+    try:
+        for path in files:
+            try:
+                heard = spot_file(path, only, spotter)
+            except DeviceError as exc:
+                print(f"assistant cues: {exc}", file=sys.stderr)
+                status = 2
+                continue
+            if continuous:
+                for h in heard:
+                    d = h.detection
+                    row = {"file": path, "cue": d.cue, "phrase": d.phrase,
+                           "confidence": d.confidence, "at_s": round(h.decided_s, 2)}
+                    out.write(json.dumps(row) + "\n")
+            else:
+                # A file is one utterance: report the most confident cue in it, if any.
+                best = max(heard, key=lambda h: h.detection.confidence, default=None)
+                row = {
+                    "file": path,
+                    "cue": best.detection.cue if best else None,
+                    "phrase": best.detection.phrase if best else None,
+                    "confidence": best.detection.confidence if best else None,
+                }
+                out.write(json.dumps(row) + "\n")
+            out.flush()
+    finally:
+        spotter.close()
+    return status
+
+
+def calibrate_command(out: TextIO, seconds: float = 3.0) -> int:
+    """`assistant calibrate`: measure the quiet room, print and keep the noise floor."""
+    try:
+        mic = PyAudioMicrophone()
+    except DeviceError as exc:
+        print(f"assistant calibrate: {exc}", file=sys.stderr)
+        return 1
+    try:
+        out.write(f"Measuring room noise for {seconds:g} seconds; please stay quiet...\n")
+        out.flush()
+        floor = measure(mic, seconds)
+    except (DeviceError, ValueError) as exc:
+        print(f"assistant calibrate: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        mic.close()
+    path = calibration_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{floor:.1f}\n", encoding="utf-8")
+    except OSError as exc:
+        print(f"assistant calibrate: cannot save {path}: {exc}", file=sys.stderr)
+        return 1
+    out.write(
+        f"Noise floor {floor:.1f} dB; speech counts above {speech_threshold_db(floor):.1f} dB. "
+        f"Saved to {path}.\n"
+    )
+    return 0
+
+
+def open_ears(post: Callable[[Event], None]) -> Ears:
+    """The real microphone ears, started; DeviceError says what to install or check."""
+    mic = PyAudioMicrophone()
+    try:
+        return SphinxEars(mic, post, floor_db=load_floor()).start()
+    except Exception:
+        mic.close()
+        raise
+
+
+def open_file_ears(path: str, post: Callable[[Event], None], realtime: bool = True) -> SphinxEars:
+    """Ears listening to a WAV file instead of the microphone (tests, demos), started."""
+    return SphinxEars(WavFileMicrophone(path, realtime=realtime), post).start()

@@ -1,0 +1,116 @@
+"""The listening pipeline without threads: audio in, VAD, spotter, events out, on the audio timeline."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.ears.spotter import Detection, SphinxCueSpotter, Verdict
+from assistant.ears.vad import FRAME, RATE, EnergyVad, Segment, VadConfig
+from assistant.events import CueHeard, Event, SpeechStarted, SpeechStopped
+
+BARGE_IN_CUES: frozenset[str] = frozenset({"pause", "stop"})
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A cue acted on, with where it happened on the audio timeline (seconds into the stream)."""
+
+    detection: Detection
+    decided_s: float
+    """Stream time at which the decision could be made (segment close)."""
+    compute_s: float
+    """Wall-clock seconds the recognizer took for this segment."""
+
+
+@dataclass
+class CueListener:
+    """Feeds 16 kHz mono int16 audio through the endpointer and the spotter, posting events."""
+
+    spotter: SphinxCueSpotter
+    post: Callable[[Event], None]
+    vad: EnergyVad = field(default_factory=lambda: EnergyVad(VadConfig()))
+    echo_hangover_s: float = 0.35
+    """Room echo of our own voice dies out within this after playback stops."""
+    barge_in: bool = False
+    """Act on "pause"/"stop" while our voice plays. Off: without echo cancellation a partner's
+    "stop" cannot be told apart from the assistant saying "stop", and hearing itself is worse."""
+    on_verdict: Callable[[Segment, Verdict], None] | None = None
+    heard: list[Heard] = field(default_factory=list)
+    _buffer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    _voice_spans: list[list[float]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _announced: bool = False
+
+    @property
+    def now_s(self) -> float:
+        """Seconds of audio consumed so far."""
+        return self.vad.frames_seen * FRAME / RATE
+
+    def listen_for(self, cues: frozenset[str]) -> None:
+        """Only these cues are acted on from now."""
+        self.spotter.listen_for(cues)
+
+    def set_voice_playing(self, playing: bool) -> None:
+        """Mark the stretch of the timeline where our own voice is in the room."""
+        with self._lock:
+            now = self.now_s
+            if playing:
+                if not self._voice_spans or self._voice_spans[-1][1] != math.inf:
+                    self._voice_spans.append([now, math.inf])
+            elif self._voice_spans and self._voice_spans[-1][1] == math.inf:
+                self._voice_spans[-1][1] = now + self.echo_hangover_s
+            # Spans that ended long ago cannot overlap a segment any more.
+            self._voice_spans = [s for s in self._voice_spans if s[1] > now - 10.0]
+
+    def _voice_overlaps(self, start_s: float, end_s: float) -> bool:
+        with self._lock:
+            return any(a < end_s and start_s < b for a, b in self._voice_spans)
+
+    def feed(self, pcm: np.ndarray) -> None:
+        """Consume samples (any length); events are posted as segments close."""
+        data = np.concatenate([self._buffer, pcm.astype(np.int16, copy=False)])
+        n = len(data) // FRAME * FRAME
+        self._buffer = data[n:]
+        for i in range(0, n, FRAME):
+            segment = self.vad.process(data[i : i + FRAME])
+            if self.vad.in_speech and not self._announced:
+                self._announced = True
+                if not self._voice_overlaps(self.now_s - 0.05, math.inf):
+                    self.post(SpeechStarted())
+            if segment is not None:
+                self._segment(segment)
+
+    def finish(self) -> None:
+        """End of stream: decide on a segment still open."""
+        segment = self.vad.flush()
+        if segment is not None:
+            self._segment(segment)
+
+    def _segment(self, segment: Segment) -> None:
+        self._announced = False
+        ours = self._voice_overlaps(segment.start_s, segment.end_s)
+        if not ours:
+            self.post(SpeechStopped(seconds=round(segment.speech_seconds, 2)))
+        if ours and not self.barge_in:
+            if self.on_verdict is not None:
+                self.on_verdict(segment, Verdict(None, "own voice"))
+            return
+        started = time.perf_counter()
+        verdict = self.spotter.judge(segment)
+        compute = time.perf_counter() - started
+        det = verdict.detection
+        if det is not None and ours and det.cue not in BARGE_IN_CUES:
+            verdict = Verdict(None, "own voice", verdict.phrase, verdict.score)
+            det = None
+        if self.on_verdict is not None:
+            self.on_verdict(segment, verdict)
+        if det is None:
+            return
+        self.heard.append(Heard(det, segment.end_s, compute))
+        self.post(CueHeard(det.cue, source="voice", phrase=det.phrase, confidence=det.confidence))

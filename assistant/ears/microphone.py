@@ -1,0 +1,194 @@
+"""Audio sources for the ears: the PyAudio microphone and a WAV file standing in for one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import time
+from collections.abc import Iterator
+import wave
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from assistant.ears.vad import RATE
+from assistant.errors import DeviceError
+
+CHUNK = 1600
+"""Samples per read: 100 ms keeps the decision latency low and the thread cheap."""
+
+
+class AudioSource(Protocol):
+    """16 kHz mono int16 audio, read in chunks; `read` blocks and returns None at the end."""
+
+    def read(self, timeout: float) -> np.ndarray | None: ...
+    def close(self) -> None: ...
+
+
+# ---- WAV files -------------------------------------------------------------------------------
+
+
+def resample(x: np.ndarray, rate: int, to: int = RATE) -> np.ndarray:
+    """Resample float audio with a windowed-sinc low-pass (no aliasing when going down)."""
+    if rate == to or len(x) == 0:
+        return x
+    n_out = int(round(len(x) * to / rate))
+    if to < rate:
+        # Low-pass at 0.45 of the target rate before taking samples.
+        cutoff = 0.45 * to / rate
+        taps = np.arange(-64, 65)
+        kernel = np.sinc(2 * cutoff * taps) * 2 * cutoff * np.hamming(len(taps))
+        x = np.convolve(x, kernel / kernel.sum(), mode="same")
+    positions = np.arange(n_out) * (rate / to)
+    return np.interp(positions, np.arange(len(x)), x)
+
+
+def read_wav(path: str | Path) -> np.ndarray:
+    """A WAV file as 16 kHz mono int16; raises DeviceError with the reason if unreadable."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            rate, width, channels = w.getframerate(), w.getsampwidth(), w.getnchannels()
+            raw = w.readframes(w.getnframes())
+    except (OSError, EOFError, wave.Error) as exc:
+        raise DeviceError(f"cannot read {path}: {exc}") from exc
+    if width == 1:
+        x = (np.frombuffer(raw, np.uint8).astype(np.float64) - 128.0) * 256.0
+    elif width == 2:
+        x = np.frombuffer(raw, "<i2").astype(np.float64)
+    elif width == 3:
+        b = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.int32)
+        x = ((b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)) << 8 >> 8).astype(np.float64) / 256.0
+    elif width == 4:
+        x = np.frombuffer(raw, "<i4").astype(np.float64) / 65536.0
+    else:
+        raise DeviceError(f"cannot read {path}: {8 * width}-bit samples are not supported")
+    if channels > 1:
+        x = x[: len(x) // channels * channels].reshape(-1, channels).mean(axis=1)
+    x = resample(x, rate)
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16)
+
+
+class WavFileMicrophone:
+    """A WAV file played as if it were the microphone (any rate, resampled to 16 kHz)."""
+
+    def __init__(self, path: str | Path, realtime: bool = False, tail_s: float = 0.5) -> None:
+        # Trailing silence lets the endpointer close a segment that runs to the end of the file.
+        self.samples = np.concatenate([read_wav(path), np.zeros(int(tail_s * RATE), np.int16)])
+        self.realtime = realtime
+        self._pos = 0
+        self._t0: float | None = None
+        self._closed = False
+
+    def read(self, timeout: float) -> np.ndarray | None:
+        """Next chunk, or None at the end of the file (or after close)."""
+        if self._closed or self._pos >= len(self.samples):
+            return None
+        if self.realtime:
+            if self._t0 is None:
+                self._t0 = time.monotonic()
+            due = self._t0 + (self._pos + CHUNK) / RATE
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(min(delay, timeout))
+        chunk = self.samples[self._pos : self._pos + CHUNK]
+        self._pos += len(chunk)
+        return chunk
+
+    def close(self) -> None:
+        """Stop producing audio."""
+        self._closed = True
+
+
+# ---- PyAudio ---------------------------------------------------------------------------------
+
+_INSTALL = (
+    "install PortAudio and PyAudio (Debian/Ubuntu: `sudo apt install portaudio19-dev` then "
+    "`pip install pyaudio`)"
+)
+
+
+def _import_pyaudio() -> Any:
+    try:
+        import pyaudio
+    except ImportError as exc:
+        raise DeviceError(f"no microphone support: {_INSTALL}") from exc
+    return pyaudio
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Hide the ALSA/JACK chatter PortAudio prints while probing devices."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+class PyAudioMicrophone:
+    """The default input device, 16 kHz mono int16, filled by PortAudio's own callback thread."""
+
+    def __init__(self, device_index: int | None = None) -> None:
+        pyaudio = _import_pyaudio()
+        self._queue: queue.Queue[bytes] = queue.Queue(maxsize=200)
+        with _quiet_stderr():
+            self._pa = pyaudio.PyAudio()
+        try:
+            if device_index is None:
+                try:
+                    device_index = int(self._pa.get_default_input_device_info()["index"])
+                except (OSError, IOError) as exc:
+                    raise DeviceError(
+                        "no microphone found: plug one in or check the sound settings "
+                        "(PortAudio sees no input device)"
+                    ) from exc
+            try:
+                self._stream = self._pa.open(
+                    format=pyaudio.paInt16,
+                    channels=1,
+                    rate=RATE,
+                    input=True,
+                    input_device_index=device_index,
+                    frames_per_buffer=CHUNK,
+                    stream_callback=self._callback,
+                )
+            except (OSError, IOError, ValueError) as exc:
+                raise DeviceError(f"cannot open the microphone at 16 kHz mono: {exc}") from exc
+        except DeviceError:
+            self._pa.terminate()
+            raise
+        self._paContinue = pyaudio.paContinue
+
+    def _callback(self, data: bytes, frames: int, info: Any, status: int) -> tuple[None, int]:
+        try:
+            self._queue.put_nowait(data)
+        except queue.Full:
+            pass  # the consumer is behind; dropping audio beats unbounded memory
+        return None, self._paContinue
+
+    def read(self, timeout: float) -> np.ndarray | None:
+        """Next chunk; an empty array when nothing arrived within `timeout` seconds."""
+        if not self._stream.is_active():
+            raise DeviceError("the microphone stopped delivering audio")
+        try:
+            data = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return np.zeros(0, np.int16)
+        return np.frombuffer(data, np.int16)
+
+    def close(self) -> None:
+        """Stop the stream and release PortAudio."""
+        try:
+            self._stream.stop_stream()
+            self._stream.close()
+        finally:
+            self._pa.terminate()

@@ -1,0 +1,208 @@
+"""The offline cue spotter: one PocketSphinx decoder, keyword spotting verified by a grammar."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.ears.vad import FRAME, RATE, Segment
+from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE, normalise
+from assistant.errors import DeviceError
+
+_LOGGER = logging.getLogger(__name__)
+
+FRAMES_PER_SECOND = RATE // FRAME
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A cue the spotter accepted in one speech segment."""
+
+    cue: str
+    phrase: str
+    confidence: float
+    """0..1; 0.5 is exactly at the phrase's threshold."""
+    score: float
+    """Keyword-vs-phone-loop log score from PocketSphinx (higher is better)."""
+    end_s: float
+    """Stream time where the phrase ended."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the spotter made of one segment, accepted or not (the benchmark reads the reasons)."""
+
+    detection: Detection | None
+    reason: str
+    phrase: str | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class SpotterConfig:
+    """The decision rule. Scores are PocketSphinx KWS log scores (base 1.0001)."""
+
+    base_threshold: float = -1400.0
+    """Threshold for a three-phone phrase; tuned on held-out speakers (see benchmarks/CUES_README.md)."""
+    per_phone: float = -100.0
+    """Each phone beyond three lowers the threshold: longer phrases collect more score mass but are
+    far less confusable; two-phone words ("go", "no") get a stricter threshold."""
+    max_speech_s: float = 1.8
+    """A segment with more speech than this is conversation, not a cue."""
+    max_lead_s: float = 0.6
+    """Speech allowed before the phrase inside one segment ("uh, done")."""
+    max_trail_s: float = 0.3
+    """Speech allowed after the phrase: a cue must end the utterance, so "done with it" is no cue."""
+    require_grammar_agreement: bool = True
+    """The grammar decode of the same segment must pick the same cue (cuts false accepts ~3x)."""
+    target_peak: float = 16000.0
+    """Segments are scaled to this peak before decoding, so quiet talkers look like near ones."""
+    max_gain: float = 60.0
+
+
+def _model_words(decoder: object, phrase: str) -> bool:
+    lookup = decoder.lookup_word  # type: ignore[attr-defined]
+    return all(lookup(w) is not None for w in phrase.split())
+
+
+class SphinxCueSpotter:
+    """Decides whether a speech segment is one of the cues being listened for.
+
+    One `pocketsphinx.Decoder` is kept alive with two searches per listening set: keyword
+    spotting (each phrase against a free phone loop, which gives the confidence) and a grammar
+    of the same phrases (an independent second opinion on *which* phrase it was).
+    """
+
+    def __init__(self, config: SpotterConfig | None = None) -> None:
+        try:
+            import pocketsphinx
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise DeviceError(
+                "the speech recognizer is missing: install it with `pip install pocketsphinx`"
+            ) from exc
+        self.config = config or SpotterConfig()
+        self._lock = threading.Lock()
+        self._decoder = pocketsphinx.Decoder(lm=None, loglevel="FATAL")
+        self._logmath = self._decoder.get_logmath()
+        self._tmpdir = tempfile.TemporaryDirectory(prefix="assistant-kws-")
+        self._searches: dict[frozenset[str], tuple[str, str, list[str]]] = {}
+        self._phones: dict[str, int] = {}
+        known = [p for p in PHRASE_TO_CUE if _model_words(self._decoder, p)]
+        for phrase in set(PHRASE_TO_CUE) - set(known):
+            _LOGGER.warning("cue phrase %r has a word the dictionary lacks; skipped", phrase)
+        for phrase in known:
+            self._phones[phrase] = sum(
+                len(self._decoder.lookup_word(w).split()) for w in phrase.split()
+            )
+        self._cues: frozenset[str] = frozenset()
+        self.listen_for(frozenset(CUE_PHRASES))
+
+    # ---- listening set ---------------------------------------------------------------------
+
+    @property
+    def cues(self) -> frozenset[str]:
+        """The cues listened for now."""
+        return self._cues
+
+    def listen_for(self, cues: Iterable[str]) -> None:
+        """Restrict decoding to these cues' phrases (searches are built once per set, then cached)."""
+        wanted = frozenset(cues)
+        unknown = wanted - set(CUE_PHRASES)
+        if unknown:
+            raise ValueError(f"unknown cue(s): {', '.join(sorted(unknown))}")
+        with self._lock:
+            self._cues = wanted
+            if wanted and wanted not in self._searches:
+                self._searches[wanted] = self._build(wanted, len(self._searches))
+
+    def _build(self, cues: frozenset[str], n: int) -> tuple[str, str, list[str]]:
+        phrases = [p for c, ps in CUE_PHRASES.items() if c in cues for p in ps if p in self._phones]
+        keyfile = os.path.join(self._tmpdir.name, f"cues{n}.kws")
+        with open(keyfile, "w", encoding="utf-8") as f:
+            # A permissive KWS threshold: every candidate is reported with its score and the
+            # decision (per-phrase threshold) is ours, so it can be tuned without re-decoding.
+            for phrase in phrases:
+                f.write(f"{phrase} /1e-40/\n")
+        kws_name, fsg_name = f"kws{n}", f"fsg{n}"
+        self._decoder.add_kws(kws_name, keyfile)
+        grammar = (
+            "#JSGF V1.0;\ngrammar cues;\npublic <cue> = "
+            + " | ".join(phrases)
+            + ";\n"
+        )
+        self._decoder.add_jsgf_string(fsg_name, grammar)
+        return kws_name, fsg_name, phrases
+
+    # ---- decisions -------------------------------------------------------------------------
+
+    def threshold(self, phrase: str) -> float:
+        """Score a phrase must reach to be accepted."""
+        cfg = self.config
+        return cfg.base_threshold + cfg.per_phone * (self._phones.get(phrase, 3) - 3)
+
+    def _decode(self, search: str, pcm: bytes) -> None:
+        self._decoder.activate_search(search)
+        self._decoder.start_utt()
+        self._decoder.process_raw(pcm, full_utt=True)
+        self._decoder.end_utt()
+
+    def judge(self, segment: Segment) -> Verdict:
+        """Decide on one segment; the verdict says why when it is not a cue."""
+        cfg = self.config
+        if segment.truncated or segment.speech_seconds > cfg.max_speech_s:
+            return Verdict(None, "too long")
+        with self._lock:
+            if not self._cues:
+                return Verdict(None, "not listening")
+            kws_name, fsg_name, phrases = self._searches[self._cues]
+            x = segment.pcm.astype(np.float64)
+            peak = float(np.abs(x).max()) if len(x) else 0.0
+            if peak <= 0.0:
+                return Verdict(None, "silence")
+            gain = min(cfg.target_peak / peak, cfg.max_gain)
+            pcm = np.clip(x * gain, -32768, 32767).astype(np.int16).tobytes()
+            self._decode(kws_name, pcm)
+            log = self._logmath.log
+            hits = [
+                (float(log(s.prob)), normalise(s.word), s.start_frame, s.end_frame)
+                for s in (self._decoder.seg() or [])
+            ]
+            speech_a = round((segment.speech_start_s - segment.start_s) * FRAMES_PER_SECOND)
+            speech_b = round((segment.speech_end_s - segment.start_s) * FRAMES_PER_SECOND)
+            best: tuple[float, str, int, int] | None = None
+            for score, phrase, a, b in hits:
+                if phrase not in self._phones:
+                    continue
+                if (speech_b - b) > cfg.max_trail_s * FRAMES_PER_SECOND:
+                    continue
+                if (a - speech_a) > cfg.max_lead_s * FRAMES_PER_SECOND:
+                    continue
+                if best is None or score > best[0]:
+                    best = (score, phrase, a, b)
+            if best is None:
+                return Verdict(None, "no candidate")
+            score, phrase, _a, b = best
+            cue = PHRASE_TO_CUE[phrase]
+            if cfg.require_grammar_agreement:
+                self._decode(fsg_name, pcm)
+                hyp = self._decoder.hyp()
+                said = normalise(hyp.hypstr) if hyp is not None else ""
+                if PHRASE_TO_CUE.get(said) != cue:
+                    return Verdict(None, "grammar disagrees", phrase, score)
+        margin = score - self.threshold(phrase)
+        if margin < 0:
+            return Verdict(None, "below threshold", phrase, score)
+        confidence = 1.0 / (1.0 + math.exp(-margin / 200.0))
+        end_s = segment.start_s + (b + 1) / FRAMES_PER_SECOND
+        return Verdict(Detection(cue, phrase, round(confidence, 3), score, end_s), "accepted", phrase, score)
+
+    def close(self) -> None:
+        """Free the temporary keyword files."""
+        self._tmpdir.cleanup()

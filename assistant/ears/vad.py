@@ -1,0 +1,159 @@
+"""Energy voice-activity detection with an adaptive noise floor, in 10 ms frames."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+RATE = 16000
+FRAME = 160
+"""Samples per VAD frame (10 ms at 16 kHz), the same frame rate as the recognizer."""
+
+
+def frame_db(frame: np.ndarray) -> float:
+    """Level of one frame in dB relative to 1 LSB RMS (so digital silence is about 0 dB)."""
+    x = frame.astype(np.float64)
+    x = x - x.mean()  # DC offsets of cheap microphones would otherwise look like speech
+    return 10.0 * math.log10(float(np.dot(x, x)) / max(len(x), 1) + 1.0)
+
+
+@dataclass
+class VadConfig:
+    """Thresholds of the endpointer; levels in dB above the noise floor."""
+
+    on_db: float = 11.0
+    """A frame this far above the floor counts as voiced."""
+    off_db: float = 7.0
+    """Speech continues while frames stay this far above the floor."""
+    min_level_db: float = 22.0
+    """Absolute floor of the voiced threshold (about RMS 12 of 32768): dithering never triggers."""
+    onset_frames: int = 3
+    """Voiced frames needed (within the last `onset_frames + 2`) to start a segment."""
+    hangover_frames: int = 16
+    """Quiet frames that end a segment: 160 ms keeps decisions fast yet bridges stop closures."""
+    preroll_frames: int = 25
+    """Audio kept before the onset, so weak initial consonants reach the decoder."""
+    max_frames: int = 600
+    """Segments are cut here (6 s); anything this long is conversation, not a cue."""
+
+
+@dataclass
+class Segment:
+    """A stretch of speech found by the endpointer."""
+
+    pcm: np.ndarray
+    """int16 samples including pre-roll and hangover."""
+    start_s: float
+    """Stream time of the first sample of `pcm`."""
+    speech_start_s: float
+    speech_end_s: float
+    """Stream time where the last voiced frame ended."""
+    end_s: float
+    """Stream time at which the segment was closed (the decision can be made here)."""
+    truncated: bool = False
+    """The segment hit `max_frames` and was cut: it is long speech, not a cue."""
+
+    @property
+    def speech_seconds(self) -> float:
+        """Seconds from the first to the last voiced frame."""
+        return self.speech_end_s - self.speech_start_s
+
+
+@dataclass
+class EnergyVad:
+    """Streaming endpointer: feed int16 frames of `FRAME` samples; it returns closed segments."""
+
+    config: VadConfig = field(default_factory=VadConfig)
+    floor_db: float | None = None
+    """Current noise-floor estimate; None until the first frames arrive (or calibration sets it)."""
+    frames_seen: int = 0
+    in_speech: bool = False
+    _history: list[np.ndarray] = field(default_factory=list)
+    _levels: list[float] = field(default_factory=list)
+    _seg_frames: list[np.ndarray] = field(default_factory=list)
+    _seg_start: int = 0
+    _speech_start: int = 0
+    _last_voiced: int = 0
+    _peak_db: float = 0.0
+
+    def calibrate(self, floor_db: float) -> None:
+        """Start from a measured room-noise level instead of learning it from the stream."""
+        self.floor_db = floor_db
+
+    def threshold_db(self) -> float:
+        """The level a frame must exceed to count as voiced now."""
+        floor = self.floor_db if self.floor_db is not None else 0.0
+        return max(floor + self.config.on_db, self.config.min_level_db)
+
+    def _update_floor(self, level: float) -> None:
+        # Fall fast, rise slowly (about 3 dB per second) so speech does not lift the floor,
+        # yet a louder room (fan switched on) is learnt within seconds.
+        if self.floor_db is None:
+            self.floor_db = level
+        elif level < self.floor_db:
+            self.floor_db += 0.3 * (level - self.floor_db)
+        elif not self.in_speech:
+            self.floor_db += min(0.03, 0.05 * (level - self.floor_db))
+
+    def process(self, frame: np.ndarray) -> Segment | None:
+        """Take one frame; return a segment when one has just closed."""
+        cfg = self.config
+        index = self.frames_seen
+        self.frames_seen += 1
+        level = frame_db(frame)
+        self._update_floor(level)
+        floor = self.floor_db if self.floor_db is not None else level
+        voiced = level > max(floor + cfg.on_db, cfg.min_level_db)
+        still = level > max(floor + cfg.off_db, cfg.min_level_db - 4.0)
+        self._levels.append(level)
+        if not self.in_speech:
+            self._history.append(frame)
+            if len(self._history) > cfg.preroll_frames:
+                del self._history[0]
+            del self._levels[: -(cfg.onset_frames + 2)]
+            recent = self._levels[-(cfg.onset_frames + 2) :]
+            n_voiced = sum(1 for lv in recent if lv > max(floor + cfg.on_db, cfg.min_level_db))
+            if voiced and n_voiced >= cfg.onset_frames:
+                self.in_speech = True
+                self._seg_frames = list(self._history)
+                self._seg_start = index + 1 - len(self._seg_frames)
+                self._speech_start = index - len(recent) + 1
+                self._last_voiced = index
+                self._peak_db = level
+                self._history = []
+            return None
+        self._seg_frames.append(frame)
+        self._peak_db = max(self._peak_db, level)
+        # Inside speech a frame counts as speech relative to the floor *and* to the
+        # segment's own peak, so a loud talker's reverberant tail ends on time.
+        if still and level > self._peak_db - 35.0:
+            self._last_voiced = index
+        quiet_for = index - self._last_voiced
+        too_long = len(self._seg_frames) >= cfg.max_frames
+        if quiet_for >= cfg.hangover_frames or too_long:
+            return self._close(index, truncated=too_long and quiet_for < cfg.hangover_frames)
+        return None
+
+    def _close(self, index: int, truncated: bool) -> Segment:
+        pcm = np.concatenate(self._seg_frames) if self._seg_frames else np.zeros(0, np.int16)
+        seg = Segment(
+            pcm=pcm,
+            start_s=self._seg_start * FRAME / RATE,
+            speech_start_s=self._speech_start * FRAME / RATE,
+            speech_end_s=(self._last_voiced + 1) * FRAME / RATE,
+            end_s=(index + 1) * FRAME / RATE,
+            truncated=truncated,
+        )
+        self.in_speech = False
+        self._seg_frames = []
+        self._levels = []
+        self._history = []
+        return seg
+
+    def flush(self) -> Segment | None:
+        """End of stream: close a segment that is still open."""
+        if self.in_speech:
+            return self._close(self.frames_seen - 1, truncated=False)
+        return None

@@ -1,0 +1,54 @@
+"""Which spoken phrases mean which cue: the one table, plus helpers to look phrases up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from assistant.events import CUES
+
+# Cue name -> phrases, lower case, words as spelt in the CMU dictionary. Add phrases here;
+# a phrase with a word the dictionary lacks is skipped (and logged) by the spotter.
+CUE_PHRASES: dict[str, tuple[str, ...]] = {
+    "next": ("next", "next step", "continue", "go", "go ahead", "start", "let's begin"),
+    "repeat": ("repeat", "repeat that", "say that again"),
+    "back": ("go back", "previous"),
+    "pause": ("pause", "wait", "hold on"),
+    "resume": ("resume", "carry on", "i'm back"),
+    "done": ("done", "i'm done", "i'm finished", "your turn", "over to you"),
+    "timeout": ("time out", "i need a break"),
+    "stop": ("stop", "end session"),
+    "help": ("help", "what can i say"),
+    "yes": ("yes", "yeah", "ready", "okay"),
+    "no": ("no", "not yet"),
+    "skip": ("skip", "skip this"),
+}
+
+assert set(CUE_PHRASES) == set(CUES), "every cue of assistant.events needs phrases"
+
+PHRASE_TO_CUE: dict[str, str] = {
+    phrase: cue for cue, phrases in CUE_PHRASES.items() for phrase in phrases
+}
+
+FLOOR_CUES: frozenset[str] = frozenset({"done", "pause", "timeout", "stop"})
+"""What is listened for while a partner holds the floor (used by the benchmark)."""
+
+
+def normalise(text: str) -> str:
+    """Lower-case, keep letters and apostrophes, single spaces: how phrases are compared."""
+    text = text.lower().replace("\u2019", "'")
+    return " ".join(re.sub(r"[^a-z' ]+", " ", text).split())
+
+
+def phrases_for(cues: Iterable[str]) -> list[str]:
+    """All phrases of these cues, in table order; unknown cue names raise ValueError."""
+    wanted = set(cues)
+    unknown = wanted - set(CUE_PHRASES)
+    if unknown:
+        raise ValueError(f"unknown cue(s): {', '.join(sorted(unknown))}")
+    return [p for cue, phrases in CUE_PHRASES.items() if cue in wanted for p in phrases]
+
+
+def cue_of(phrase: str) -> str | None:
+    """The cue a recognised phrase stands for, or None."""
+    return PHRASE_TO_CUE.get(normalise(phrase))
