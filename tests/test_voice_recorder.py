@@ -125,3 +125,28 @@ def test_recording_to_a_bad_path_is_a_device_error(tmp_path: Path) -> None:
 
     with pytest.raises(DeviceError, match="cannot write the recording"):
         SessionRecorder(tmp_path / "missing" / "x.wav", FastFakeClock(1))
+
+
+def test_a_failing_recording_never_silences_the_voice(recording: Path) -> None:
+    class FullDisk(SessionRecorder):
+        def write(self, pcm: bytes) -> None:
+            raise OSError("No space left on device")
+
+    clock = FastFakeClock(speed=1)
+    posted: queue.Queue[Event] = queue.Queue()
+    voice = EspeakVoice(
+        posted.put,
+        NullAudioOut(),
+        worker=TtsWorker(RenderCache(), renderer_factory=FakeRenderer),
+        chimes={name: b"\x01\x00" * 100 for name in CHIME_NAMES},
+        clock=clock,
+        recorder=FullDisk(recording, clock),
+    )
+    try:
+        for line in ("One.", "Two."):
+            voice.say(line)
+            while not isinstance(event := posted.get(timeout=TIMEOUT), VoiceFinished):
+                pass
+            assert event == VoiceFinished(interrupted=False)
+    finally:
+        voice.close()

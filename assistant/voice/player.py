@@ -215,7 +215,11 @@ class Player:
                         clip.cancel()
                         continue
                     self._current = clip
-                playing = self._play(clip, playing)
+                try:
+                    playing = self._play(clip, playing)
+                except Exception:  # a bug here must not leave the voice mute for the session
+                    _LOGGER.exception("could not play %r", clip.label)
+                    clip.cancel()
                 with self._lock:
                     self._current = None
                 if playing and clip.cancelled:
@@ -246,19 +250,27 @@ class Player:
                 if not playing:
                     self._post(VoiceStarted())
                     playing = True
-                if self._recorder is not None:
-                    self._recorder.begin(self._now())
+                self._record("begin", self._now())
             self._safely(self._out.write, chunk)  # on failure it carries on without sound
-            if self._recorder is not None:
-                self._recorder.write(chunk)
+            self._record("write", chunk)
             offset += len(chunk)
         if clip.cancelled and began:
             self._safely(self._out.discard)
-        if began and self._recorder is not None:
-            self._recorder.end(self._now())
+        if began:
+            self._record("end", self._now())
         if clip.error:
             _LOGGER.warning("could not speak %r: %s", clip.label, clip.error)
         return playing
+
+    def _record(self, method: str, argument: float | bytes) -> None:
+        """Pass on to the recorder; if it fails (a full disk), stop recording, keep speaking."""
+        if self._recorder is None:
+            return
+        try:
+            getattr(self._recorder, method)(argument)
+        except Exception:
+            _LOGGER.exception("recording failed; the session goes on without it")
+            self._recorder = None
 
     def _safely(self, method: Callable[..., None], *args: bytes) -> bool:
         """Call a device method; on failure switch to no sound, tell the runner, keep going."""
