@@ -7,8 +7,8 @@ Device libraries are imported only inside `tts.py` (pyttsx3) and `pyaudio_out.py
 from __future__ import annotations
 
 from assistant.voice.espeak_voice import EspeakVoice
-from assistant.voice.fakes import FakeAudioOut
+from assistant.voice.fakes import FakeAudioOut, FakeRenderer
 from assistant.voice.player import AudioOut, NullAudioOut
 from assistant.voice.tts import VoiceSettings
 
-__all__ = ["AudioOut", "EspeakVoice", "FakeAudioOut", "NullAudioOut", "VoiceSettings"]
+__all__ = ["AudioOut", "EspeakVoice", "FakeAudioOut", "FakeRenderer", "NullAudioOut", "VoiceSettings"]

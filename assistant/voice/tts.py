@@ -20,6 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 from assistant.errors import DeviceError
 from assistant.voice.cache import RenderCache, cache_key
+from assistant.voice.pcm import RATE, resample
 from assistant.voice.player import Clip
 
 _LOGGER = logging.getLogger(__name__)
@@ -122,6 +123,8 @@ class EspeakRenderer:
         # queue them for runAndWait, whose loop in pyttsx3 2.99 never ends without an utterance.
         self._driver: Any = EspeakDriver
         self._settings: VoiceSettings | None = None
+        self._rate = RATE
+        """eSpeak NG's output rate: 22050 Hz for its own voices, other rates are resampled."""
         self._serial = 0
         self._jobs: dict[int, tuple[Clip, threading.Event]] = {}
         self._jobs_lock = threading.Lock()
@@ -140,7 +143,17 @@ class EspeakRenderer:
             raise DeviceError(f"eSpeak NG has no voice {settings.voice!r}; `assistant voices` lists them") from error
         self._driver.setProperty("rate", settings.rate)
         self._driver.setProperty("volume", settings.volume)
+        self._rate = self._sample_rate()
         self._settings = settings
+
+    def _sample_rate(self) -> int:
+        """eSpeak NG's current output rate (pyttsx3 drops the one `espeak_Initialize` returns)."""
+        function = getattr(self._espeak.dll, "espeak_ng_GetSampleRate", None)
+        if function is None:
+            return RATE  # an old libespeak: its voices are all 22050 Hz
+        function.restype = ctypes.c_int
+        rate = int(function())
+        return rate if rate > 0 else RATE
 
     def render(self, text: str, clip: Clip, timeout: float = RENDER_TIMEOUT) -> bool:
         """Stream the samples of `text` into `clip`; false if cancelled or timed out.
@@ -189,7 +202,7 @@ class EspeakRenderer:
             if clip.cancelled:
                 return 1
             if samples > 0:
-                clip.append(ctypes.string_at(wav, samples * 2))
+                clip.append(resample(ctypes.string_at(wav, samples * 2), self._rate, RATE))
             index = 0
             while events[index].type != self._espeak.EVENT_LIST_TERMINATED:
                 if events[index].type == self._espeak.EVENT_MSG_TERMINATED:
