@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", metavar="DIR", help="where progress is kept (default: your user data folder)")
     run.add_argument("--restart", action="store_true", help="start from the beginning instead of resuming")
     run.add_argument("--partners", metavar="NAME,NAME", help="your two names (default: Partner A, Partner B)")
+    run.add_argument("--country", metavar="XX", help="whose helplines to offer (default: from your locale)")
     run.add_argument("--no-mic", action="store_true", help="do not listen; use the keyboard only")
     run.add_argument("--voice", help="an eSpeak NG voice (see `assistant voices`)")
     run.add_argument("--rate", type=int, help="speaking rate in words per minute")
@@ -119,6 +120,7 @@ def run_command(args: argparse.Namespace) -> int:
     from assistant.journal import Journal, default_data_dir
     from assistant.keys import KeyboardReader
     from assistant.programme import load_builtin, load_programme
+    from assistant.programme.resources import load_help_resources
     from assistant.rehearsal import RehearsalCouple
     from assistant.runner import Runner
     from assistant.session import Session
@@ -134,7 +136,12 @@ def run_command(args: argparse.Namespace) -> int:
         journal.forget_place()
     clock = MonotonicClock(speed=args.fast)
     view = make_view(clock, programme.title)
-    session = Session(programme, saved_place=journal.saved_place())
+    session = Session(
+        programme,
+        saved_place=journal.saved_place(),
+        help_resources=load_help_resources(args.country, data_dir),
+        first_session=not journal.has_sessions(),
+    )
     runner = Runner(
         session,
         clock=clock,

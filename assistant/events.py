@@ -24,7 +24,9 @@ CUES: tuple[str, ...] = (
     "yes",
     "no",
     "skip",
+    "support",
 )
+"""`support` ("help me") is where to find help: helplines and emergency numbers."""
 
 
 # ---- events -------------------------------------------------------------------------------
@@ -191,6 +193,13 @@ class ShowSummary(Action):
     title: str
     turns: int
     floor_seconds: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class RecordNotReady(Action):
+    """A partner said "not yet" to a step that checks both agree to go on (kept: the step only)."""
+
+    step: int
 
 
 @dataclass(frozen=True)

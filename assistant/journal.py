@@ -47,6 +47,12 @@ CREATE TABLE IF NOT EXISTS rounds (
     spoken_seconds REAL,
     at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS not_ready (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    step INTEGER NOT NULL,
+    at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS timeouts (
     id INTEGER PRIMARY KEY,
     session_id INTEGER NOT NULL REFERENCES sessions(id),
@@ -141,6 +147,15 @@ class Journal:
                 time.time(),
             ),
         )
+
+    def record_not_ready(self, step: int) -> None:
+        self._db.execute(
+            "INSERT INTO not_ready (session_id, step, at) VALUES (?, ?, ?)", (self.session_id, step, time.time())
+        )
+
+    def has_sessions(self) -> bool:
+        """True once any session has begun: the safety note is said before the first one."""
+        return self._db.execute("SELECT 1 FROM sessions LIMIT 1").fetchone() is not None
 
     def record_timeout(self) -> None:
         self._db.execute("INSERT INTO timeouts (session_id, at) VALUES (?, ?)", (self.session_id, time.time()))

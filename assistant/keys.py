@@ -10,6 +10,9 @@ from typing import Any, TextIO
 from assistant.devices import Post
 from assistant.events import CueHeard, QuitRequested
 
+QUICK_EXIT_KEY = "\x1b"
+"""Escape twice: leave at once, silently, and clear the screen."""
+
 KEY_CUES: dict[str, str] = {
     "n": "next",
     " ": "next",
@@ -25,6 +28,7 @@ KEY_CUES: dict[str, str] = {
     "y": "yes",
     "x": "no",
     "s": "skip",
+    "!": "support",
 }
 """Key to cue. `n` is next, so "no" is `x`."""
 

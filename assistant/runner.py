@@ -22,6 +22,7 @@ from assistant.events import (
     Event,
     HoldTimers,
     QuitRequested,
+    RecordNotReady,
     RecordRound,
     RecordTimeout,
     ReleaseTimers,
@@ -273,6 +274,8 @@ class Runner:
                 self.journal.save_place(Place(action.step, action.exercise), action.completed_steps, action.finished)
             elif isinstance(action, RecordRound):
                 self.journal.record_round(action)
+            elif isinstance(action, RecordNotReady):
+                self.journal.record_not_ready(action.step)
             elif isinstance(action, RecordTimeout):
                 self.journal.record_timeout()
             elif isinstance(action, EndSession):

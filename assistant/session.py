@@ -22,12 +22,14 @@ from assistant.events import (
     EndSession,
     Event,
     HoldTimers,
+    RecordNotReady,
     RecordRound,
     RecordTimeout,
     ReleaseTimers,
     SaveProgress,
     Say,
     ShowHeading,
+    ShowNotice,
     ShowSummary,
     SpeechStarted,
     SpeechStopped,
@@ -36,12 +38,15 @@ from assistant.events import (
     TimerFinished,
 )
 from assistant.programme import Exercise, Programme
+from assistant.programme.resources import HelpResource
 
 
 class S(enum.Enum):
     WELCOME = "welcome"
     RESUME_OFFER = "resume offer"
     STEP_INTRO = "step intro"
+    NOT_READY = "not ready"
+    """A partner said "not yet" to a step that asks whether both agree to go on now."""
     EXERCISE_INTRO = "exercise intro"
     SPEAKING = "speaking"
     """One partner holds the floor; the other listens."""
@@ -72,7 +77,7 @@ HALFWAY_CHIME_FROM = 60.0
 
 FLOOR_STATES = (S.SPEAKING, S.REFLECTING, S.TALKING)
 EXERCISE_STATES = (S.EXERCISE_INTRO, S.SPEAKING, S.REFLECTING, S.CHECKING, S.TALKING)
-GUIDED_STATES = (S.WELCOME, S.RESUME_OFFER, S.STEP_INTRO, *EXERCISE_STATES)
+GUIDED_STATES = (S.WELCOME, S.RESUME_OFFER, S.STEP_INTRO, S.NOT_READY, *EXERCISE_STATES)
 """States that `pause` and `timeout` can interrupt, and that the couple can come back to."""
 LIVE_STATES = (*GUIDED_STATES, S.PAUSED, S.BREAK, S.BREAK_OVER, S.CLOSING)
 
@@ -88,8 +93,9 @@ TRANSITIONS: list[dict[str, object]] = [
     {"trigger": ["yes", "next"], "source": S.RESUME_OFFER, "dest": S.EXERCISE_INTRO, "before": "go_to_saved_place"},
     {"trigger": "no", "source": S.RESUME_OFFER, "dest": S.STEP_INTRO, "before": "go_to_start"},
     # Moving through steps and exercises.
-    {"trigger": ["next", "yes"], "source": S.STEP_INTRO, "dest": S.EXERCISE_INTRO, "before": "go_to_first_exercise"},
-    {"trigger": "skip", "source": S.STEP_INTRO, "dest": None, "after": "finish_step"},
+    {"trigger": ["next", "yes"], "source": [S.STEP_INTRO, S.NOT_READY], "dest": S.EXERCISE_INTRO, "before": "go_to_first_exercise"},
+    {"trigger": "no", "source": S.STEP_INTRO, "dest": S.NOT_READY, "conditions": "step_checks_ready"},
+    {"trigger": "skip", "source": [S.STEP_INTRO, S.NOT_READY], "dest": None, "after": "finish_step"},
     {"trigger": "back", "source": S.STEP_INTRO, "dest": S.STEP_INTRO, "conditions": "has_previous_step", "before": "go_to_previous_step"},
     {"trigger": "back", "source": S.STEP_INTRO, "dest": None, "after": "say_first_step"},
     {"trigger": ["next", "yes"], "source": S.EXERCISE_INTRO, "dest": S.SPEAKING, "conditions": "exercise_has_turns", "before": "go_to_first_turn"},
@@ -113,8 +119,8 @@ TRANSITIONS: list[dict[str, object]] = [
     # The end of an exercise leads to the next exercise, the next step, or the closing.
     {"trigger": "exercise_finished", "source": list(EXERCISE_STATES), "dest": S.EXERCISE_INTRO, "conditions": "more_exercises", "before": "go_to_next_exercise"},
     {"trigger": "exercise_finished", "source": list(EXERCISE_STATES), "dest": None, "after": "finish_step"},
-    {"trigger": "step_finished", "source": [S.STEP_INTRO, *EXERCISE_STATES], "dest": S.STEP_INTRO, "conditions": "more_steps", "before": "go_to_next_step"},
-    {"trigger": "step_finished", "source": [S.STEP_INTRO, *EXERCISE_STATES], "dest": S.CLOSING},
+    {"trigger": "step_finished", "source": [S.STEP_INTRO, S.NOT_READY, *EXERCISE_STATES], "dest": S.STEP_INTRO, "conditions": "more_steps", "before": "go_to_next_step"},
+    {"trigger": "step_finished", "source": [S.STEP_INTRO, S.NOT_READY, *EXERCISE_STATES], "dest": S.CLOSING},
     # Within a phase: chimes, warnings, and what the microphone hears.
     {"trigger": "halfway_timer", "source": list(FLOOR_STATES), "dest": None, "after": "chime_halfway"},
     {"trigger": "warning_timer", "source": list(FLOOR_STATES), "dest": None, "after": "warn_time_left"},
@@ -132,6 +138,7 @@ TRANSITIONS: list[dict[str, object]] = [
     # Always available.
     {"trigger": "repeat", "source": list(LIVE_STATES), "dest": None, "after": "say_again"},
     {"trigger": "help", "source": list(LIVE_STATES), "dest": None, "after": "say_help"},
+    {"trigger": "support", "source": list(LIVE_STATES), "dest": None, "conditions": "has_help_resources", "after": "say_help_resources"},
     {"trigger": "stop", "source": list(LIVE_STATES), "dest": S.ENDED, "before": "stop_here"},
     {"trigger": "closing_said", "source": S.CLOSING, "dest": S.ENDED},
 ]  # fmt: skip
@@ -163,9 +170,19 @@ class Session:
 
     state: S
 
-    def __init__(self, programme: Programme, saved_place: Place | None = None, hears_speech: bool = False) -> None:
+    def __init__(
+        self,
+        programme: Programme,
+        saved_place: Place | None = None,
+        hears_speech: bool = False,
+        help_resources: tuple[HelpResource, ...] = (),
+        first_session: bool = False,
+    ) -> None:
         self.programme = programme
         self.saved_place = saved_place
+        self.help_resources = help_resources
+        self.first_session = first_session
+        """Nothing is known of earlier sessions: begin with the safety note."""
         self.hears_speech = hears_speech
         """Voice activity is reported (a microphone is on): time speech, ask after long silences."""
         self.spoken_seconds = 0.0
@@ -198,6 +215,8 @@ class Session:
     def start(self, now: float) -> list[Action]:
         """The actions that open the session."""
         self.now = now
+        if self.first_session:
+            self._emit(Say(self.programme.safety))
         self._say_fresh(Say(self.programme.welcome))
         return self._take()
 
@@ -276,6 +295,12 @@ class Session:
     def saved_at_step_start(self) -> bool:
         return self.saved_place is not None and self.saved_place.exercise == 0
 
+    def has_help_resources(self) -> bool:
+        return bool(self.help_resources)
+
+    def step_checks_ready(self) -> bool:
+        return self.programme.steps[self.place.step].check_ready
+
     def has_previous_step(self) -> bool:
         return self.place.step > 0
 
@@ -339,7 +364,12 @@ class Session:
         heading = self.programme.phrase("step_heading", number=self.place.step + 1, title=step.title)
         self._save_progress()
         self._emit(ShowHeading(heading.rstrip(".")))
-        self._say_fresh(Say(f"{heading} {step.intro} {self.programme.phrase('begin_exercise')}"))
+        ask = self.programme.phrase("ready_check" if step.check_ready else "begin_exercise")
+        self._say_fresh(Say(f"{heading} {step.intro} {ask}"))
+
+    def on_enter_NOT_READY(self) -> None:
+        self._emit(RecordNotReady(self.place.step))
+        self._say_fresh(Say(self.programme.phrase("not_ready")))
 
     def on_enter_EXERCISE_INTRO(self) -> None:
         exercise = self._current_exercise()
@@ -390,6 +420,7 @@ class Session:
         )
         self._summarise("session_summary", "Today", self.rounds)
         self._say_fresh(Say(self.programme.closing))
+        self.say_help_resources()
         self._emit(EndSession(completed=True))
 
     def on_enter_WELCOME(self) -> None:
@@ -510,7 +541,9 @@ class Session:
             self._end_phase(self._phase_name(self.return_to), self._floor_partner(self.return_to), "cue")
         self._emit(StopVoice(), *(CancelTimer(name) for name in (*PHASE_TIMERS, BREAK_TIMER)))
         self._save_progress()
-        self._emit(Say(self.programme.phrase("stopping")), EndSession(completed=False))
+        self._emit(Say(self.programme.phrase("stopping")))
+        self.say_help_resources()
+        self._emit(EndSession(completed=False))
 
     # ---- repeat, help and explanations -----------------------------------------------------
 
@@ -519,6 +552,13 @@ class Session:
 
     def say_help(self) -> None:
         self._emit(Say(self.programme.phrase("help", cues=_spoken_list(self.valid_cues()))))
+
+    def say_help_resources(self) -> None:
+        if not self.help_resources:
+            return
+        lines = [resource.spoken() for resource in self.help_resources]
+        self._emit(*(ShowNotice(line) for line in lines))
+        self._emit(Say(" ".join([self.programme.phrase("help_resources"), *lines])))
 
     def say_first_step(self) -> None:
         self._emit(Say(self.programme.phrase("first_step")))

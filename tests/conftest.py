@@ -27,6 +27,7 @@ steps:
     exercises:
       - {title: Each in turn, format: turns, prompt: Take turns., turn_prompt: "{speaker}, go."}
   - title: Listening
+    check_ready: true
     intro: The second step.
     exercises:
       - title: Speaker and listener
@@ -42,7 +43,7 @@ steps:
 
 @pytest.fixture
 def small_programme() -> Programme:
-    return parse_programme(SMALL_PROGRAMME, "small.yaml", fallback_phrases=load_builtin().phrases)
+    return parse_programme(SMALL_PROGRAMME, "small.yaml", fallback=load_builtin())
 
 
 @pytest.fixture

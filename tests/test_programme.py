@@ -48,10 +48,10 @@ BROKEN = [
     (("timing: {speak_seconds: 60", "timing: {speak_seconds: soon"), 4, "number of seconds"),
     (('turn_prompt: "{speaker}, go."', 'turn_prompt: "{speeker}, go."'), 11, "{speeker}"),
     (("    intro: The second step.\n", ""), 12, "needs 'intro'"),
-    (("        prompt: Speak and listen.\n", "        prompt: Speak and listen.\n        colour: blue\n"), 18, "unknown key 'colour'"),
+    (("        prompt: Speak and listen.\n", "        prompt: Speak and listen.\n        colour: blue\n"), 19, "unknown key 'colour'"),
     (("partners: [Ann, Ben]", "partners: [Ann]"), 3, "two names"),
     (("welcome: Welcome to the test.", "welcome: [Welcome"), 6, "not valid YAML"),
-    (("        reflect_prompt: \"{listener}, reflect back to {speaker}.\"\n", ""), 15, "needs 'reflect_prompt'"),
+    (("        reflect_prompt: \"{listener}, reflect back to {speaker}.\"\n", ""), 16, "needs 'reflect_prompt'"),
 ]  # fmt: skip
 
 
@@ -94,4 +94,4 @@ def test_check_command_reports_a_broken_file_in_one_line(tmp_path: Path, capsys:
     assert main(["programme", "check", str(path)]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
-    assert err.startswith(f"assistant: {path}, line 22: ")
+    assert err.startswith(f"assistant: {path}, line 23: ")

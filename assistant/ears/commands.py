@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -10,11 +12,14 @@ from pathlib import Path
 from typing import TextIO
 
 from assistant.devices import Ears
-from assistant.ears.calibrate import measure, speech_threshold_db
+import numpy as np
+
+from assistant.ears.calibrate import measure, noise_floor_db, speech_threshold_db
 from assistant.ears.ears import SphinxEars
 from assistant.ears.listener import CueListener, Heard
 from assistant.ears.microphone import PyAudioMicrophone, WavFileMicrophone, read_wav
 from assistant.ears.spotter import SphinxCueSpotter
+from assistant.ears.vad import RATE
 from assistant.ears.vocabulary import CUE_PHRASES
 from assistant.errors import DeviceError
 from assistant.events import Event
@@ -44,22 +49,41 @@ def spot_file(
     path: str, only: list[str] | None = None, spotter: SphinxCueSpotter | None = None
 ) -> list[Heard]:
     """Every cue the recognizer would act on in this WAV file, in order."""
+    return spot_samples(read_wav(path), only, spotter)
+
+
+def spot_samples(
+    samples: np.ndarray, only: list[str] | None = None, spotter: SphinxCueSpotter | None = None
+) -> list[Heard]:
+    """Every cue the recognizer would act on in 16 kHz int16 audio; times are into `samples`."""
     spotter = spotter or SphinxCueSpotter()
     listener = _listener(only, spotter)
-    samples = read_wav(path)
-    # Half a second of silence on both sides: a file that starts or ends mid-word still
-    # gives the endpointer its onset and its closing pause.
-    import numpy as np
-
-    pad = np.zeros(8000, np.int16)
-    listener.feed(pad)
-    listener.feed(samples)
-    listener.feed(pad)
+    for chunk in padded(samples):
+        listener.feed(chunk)
     listener.finish()
     return [
-        Heard(h.detection, round(max(h.decided_s - 0.5, 0.0), 3), h.compute_s)
+        Heard(
+            dataclasses.replace(h.detection, end_s=round(h.detection.end_s - PAD_S, 3)),
+            round(max(h.decided_s - PAD_S, 0.0), 3),
+            h.compute_s,
+        )
         for h in listener.heard
     ]
+
+
+PAD_S = 0.5
+"""Room noise added before and after a file, so a file that starts or ends mid-word still gives
+the endpointer a quiet floor to learn, an onset and a closing pause."""
+
+
+def padded(samples: np.ndarray) -> list[np.ndarray]:
+    """The file between two stretches of noise at the file's own noise floor."""
+    floor = noise_floor_db(samples) if len(samples) >= 1600 else 0.0
+    rms = math.sqrt(max(10 ** (floor / 10) - 1.0, 0.0))
+    rng = np.random.default_rng(0)  # fixed: the same file always gives the same answer
+    n = int(PAD_S * RATE)
+    pad = [np.round(rng.standard_normal(n) * rms).astype(np.int16) for _ in range(2)]
+    return [pad[0], samples, pad[1]]
 
 
 def cues_command(files: list[str], only: list[str] | None, continuous: bool, out: TextIO) -> int:

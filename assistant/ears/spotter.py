@@ -65,6 +65,8 @@ class SpotterConfig:
     target_peak: float = 16000.0
     """Segments are scaled to this peak before decoding, so quiet talkers look like near ones."""
     max_gain: float = 60.0
+    dither: float = 4.0
+    """RMS of the noise (in LSB, after gain) added before decoding."""
 
 
 def _model_words(decoder: object, phrase: str) -> bool:
@@ -113,10 +115,11 @@ class SphinxCueSpotter:
 
     def listen_for(self, cues: Iterable[str]) -> None:
         """Restrict decoding to these cues' phrases (searches are built once per set, then cached)."""
-        wanted = frozenset(cues)
-        unknown = wanted - set(CUE_PHRASES)
+        wanted = frozenset(cues) & frozenset(CUE_PHRASES)
+        unknown = frozenset(cues) - wanted
         if unknown:
-            raise ValueError(f"unknown cue(s): {', '.join(sorted(unknown))}")
+            # A cue without phrases is keyboard-only; listening goes on for the rest.
+            _LOGGER.info("no spoken phrases for cue(s) %s", ", ".join(sorted(unknown)))
         with self._lock:
             self._cues = wanted
             if wanted and wanted not in self._searches:
@@ -167,7 +170,10 @@ class SphinxCueSpotter:
             if peak <= 0.0:
                 return Verdict(None, "silence")
             gain = min(cfg.target_peak / peak, cfg.max_gain)
-            pcm = np.clip(x * gain, -32768, 32767).astype(np.int16).tobytes()
+            # A little fixed noise: digitally silent gaps (synthetic or gated audio) otherwise
+            # give log-energy features of minus infinity and derail cepstral mean normalisation.
+            dither = np.random.default_rng(len(x)).standard_normal(len(x)) * cfg.dither
+            pcm = np.clip(x * gain + dither, -32768, 32767).astype(np.int16).tobytes()
             self._decode(kws_name, pcm)
             log = self._logmath.log
             hits = [

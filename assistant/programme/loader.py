@@ -40,6 +40,9 @@ PHRASE_FIELDS: dict[str, set[str]] = {
     "help": {"cues"},
     "not_now": {"cue", "cues"},
     "first_step": set(),
+    "ready_check": set(),
+    "not_ready": set(),
+    "help_resources": set(),
     "stopping": set(),
 }
 TURN_FIELDS = {"speaker", "listener"}
@@ -197,8 +200,8 @@ TIMING_DEFAULTS = {
 `silence_seconds`: after this long without speech the assistant asks whether the speaker is done."""
 
 
-def _programme(root: _Node, source: str, fallback_phrases: dict[str, str]) -> Programme:
-    _table(root, "the programme", {"title", "partners", "timing", "welcome", "closing", "steps", "phrases"})
+def _programme(root: _Node, source: str, fallback_phrases: dict[str, str], fallback_safety: str) -> Programme:
+    _table(root, "the programme", {"title", "partners", "timing", "safety", "welcome", "closing", "steps", "phrases"})
     timing = dict(TIMING_DEFAULTS)
     timing_node = _field(root, "timing", "the programme", required=False)
     if timing_node is not None:
@@ -221,13 +224,21 @@ def _programme(root: _Node, source: str, fallback_phrases: dict[str, str]) -> Pr
     steps = []
     for number, step_node in enumerate(_list(_field(root, "steps", "the programme"), "'steps'"), start=1):
         what = f"step {number}"
-        _table(step_node, what, {"title", "intro", "exercises"})
+        _table(step_node, what, {"title", "intro", "check_ready", "exercises"})
+        check_node = _field(step_node, "check_ready", what, required=False)
+        if check_node is not None and not isinstance(check_node.value, bool):
+            raise _Problem(check_node.line, f"'check_ready' of {what} must be true or false")
         exercises = tuple(
             _exercise(ex_node, f"exercise {i} of {what}", timing)
             for i, ex_node in enumerate(_list(_field(step_node, "exercises", what), f"'exercises' of {what}"), start=1)
         )
         steps.append(
-            Step(title=_text(step_node, "title", what), intro=_text(step_node, "intro", what), exercises=exercises)
+            Step(
+                title=_text(step_node, "title", what),
+                intro=_text(step_node, "intro", what),
+                exercises=exercises,
+                check_ready=bool(check_node.value) if check_node else False,
+            )
         )
 
     phrases = dict(fallback_phrases)
@@ -243,6 +254,7 @@ def _programme(root: _Node, source: str, fallback_phrases: dict[str, str]) -> Pr
         title=_text(root, "title", "the programme"),
         partners=partners,
         welcome=_text(root, "welcome", "the programme"),
+        safety=_text(root, "safety", "the programme", required=not fallback_safety) or fallback_safety,
         closing=_text(root, "closing", "the programme"),
         steps=tuple(steps),
         phrases=phrases,
@@ -251,8 +263,8 @@ def _programme(root: _Node, source: str, fallback_phrases: dict[str, str]) -> Pr
     )
 
 
-def parse_programme(text: str, source: str, fallback_phrases: dict[str, str] | None = None) -> Programme:
-    """Parse programme text; `source` names it in errors."""
+def parse_programme(text: str, source: str, fallback: Programme | None = None) -> Programme:
+    """Parse programme text; `source` names it in errors; what it leaves out comes from `fallback`."""
     try:
         document = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
@@ -264,7 +276,9 @@ def parse_programme(text: str, source: str, fallback_phrases: dict[str, str] | N
     if document is None:
         raise ProgrammeError(source, None, "the file is empty")
     try:
-        return _programme(_to_nodes(document), source, fallback_phrases or {})
+        return _programme(
+            _to_nodes(document), source, fallback.phrases if fallback else {}, fallback.safety if fallback else ""
+        )
     except _Problem as problem:
         raise ProgrammeError(source, problem.line, problem.message) from None
 
@@ -276,7 +290,7 @@ def load_builtin() -> Programme:
 
 
 def load_programme(path: str | Path) -> Programme:
-    """A user's programme file; phrases it leaves out come from the built-in programme."""
+    """A user's programme file; the phrases and safety note it leaves out come from the built-in one."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -284,4 +298,4 @@ def load_programme(path: str | Path) -> Programme:
         raise ProgrammeError(str(path), None, f"cannot be read: {error.strerror}") from None
     except UnicodeDecodeError:
         raise ProgrammeError(str(path), None, "is not UTF-8 text") from None
-    return parse_programme(text, str(path), fallback_phrases=load_builtin().phrases)
+    return parse_programme(text, str(path), fallback=load_builtin())

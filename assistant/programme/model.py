@@ -38,6 +38,8 @@ class Step:
     title: str
     intro: str
     exercises: tuple[Exercise, ...]
+    check_ready: bool = False
+    """Ask whether both partners agree to go on now before this step's exercises."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Programme:
     partners: tuple[str, str]
     welcome: str
     closing: str
+    safety: str
+    """Said at the start of a couple's first session: not therapy, not for violent relationships."""
     steps: tuple[Step, ...]
     phrases: dict[str, str]
     break_seconds: float
