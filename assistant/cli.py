@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -54,6 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate = commands.add_parser("calibrate", help="measure the room's noise", description="Measure room noise.")
     calibrate.add_argument("--seconds", type=_positive_float, default=3.0)
 
+    history = commands.add_parser("history", help="show past sessions", description="Show past sessions.")
+    history.add_argument("--data-dir", metavar="DIR", help="where progress is kept")
+    export = commands.add_parser("export", help="write everything kept to a JSON file", description="Export.")
+    export.add_argument("file", metavar="FILE.json")
+    export.add_argument("--data-dir", metavar="DIR", help="where progress is kept")
+    forget = commands.add_parser("forget", help="delete everything kept", description="Delete all progress.")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    forget.add_argument("--data-dir", metavar="DIR", help="where progress is kept")
+
     commands.add_parser("voices", help="list the installed eSpeak NG voices", description="List voices.")
 
     say = commands.add_parser("say", help="speak one line, to try voice settings", description="Speak one line.")
@@ -82,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_command(args)
         if args.command == "programme":
             return programme_check_command(args.path, sys.stdout)
+        if args.command in ("history", "export", "forget"):
+            return journal_command(args, sys.stdout)
         if args.command == "cues":
             from assistant.ears.commands import cues_command
 
@@ -116,6 +128,46 @@ def programme_check_command(path: str, out: TextIO) -> int:
     return EXIT_OK
 
 
+def journal_command(args: argparse.Namespace, out: TextIO) -> int:
+    """`history`, `export` and `forget`: what the journal keeps, shown, written out, or deleted."""
+    import json
+    import time
+
+    from assistant.journal import FILE_NAME, Journal, default_data_dir, export, forget, past_sessions
+    from assistant.programme import load_builtin
+    from assistant.ui import history_lines
+
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    if args.command == "forget":
+        if not args.yes:
+            print(f"Delete all progress kept in {data_dir}? Type yes to confirm: ", end="", file=out, flush=True)
+            if sys.stdin.readline().strip().lower() != "yes":
+                print("Nothing was deleted.", file=out)
+                return EXIT_OK
+        deleted = forget(data_dir)
+        print(
+            f"Deleted {len(deleted)} file(s) from {data_dir}." if deleted else "There was nothing to delete.", file=out
+        )
+        return EXIT_OK
+    if not (data_dir / FILE_NAME).exists():
+        print(f"No sessions yet (nothing in {data_dir}).", file=out)
+        return EXIT_OK
+    journal = Journal(data_dir, load_builtin().title)
+    try:
+        if args.command == "history":
+            for line in history_lines(past_sessions(journal), time.time()):
+                print(line, file=out)
+        else:
+            target = Path(args.file)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # private, like the journal
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                json.dump(export(journal), file, indent=2)
+            print(f"Wrote {target}.", file=out)
+    finally:
+        journal.close()
+    return EXIT_OK
+
+
 def run_command(args: argparse.Namespace) -> int:
     from assistant.journal import Journal, default_data_dir
     from assistant.keys import KeyboardReader
@@ -132,6 +184,8 @@ def run_command(args: argparse.Namespace) -> int:
         programme = dataclasses.replace(programme, partners=_two_names(args.partners))
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     journal = Journal(data_dir, programme.title)
+    if journal.notice:
+        print(f"assistant: {journal.notice}", file=sys.stderr)
     if args.restart:
         journal.forget_place()
     clock = MonotonicClock(speed=args.fast)

@@ -168,6 +168,8 @@ class SaveProgress(Action):
     completed_steps: tuple[int, ...] = ()
     finished: bool = False
     """The closing was reached: the next run starts from the beginning."""
+    turn: int = 0
+    """The turn within the exercise, when a partner holds the floor."""
 
 
 @dataclass(frozen=True)

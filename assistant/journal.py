@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import AssistantError
@@ -31,6 +32,7 @@ CREATE TABLE IF NOT EXISTS progress (
     programme TEXT PRIMARY KEY,
     step INTEGER NOT NULL,
     exercise INTEGER NOT NULL,
+    turn INTEGER NOT NULL DEFAULT 0,
     completed_steps TEXT NOT NULL,
     finished INTEGER NOT NULL,
     updated_at REAL NOT NULL
@@ -61,6 +63,35 @@ CREATE TABLE IF NOT EXISTS timeouts (
 """
 
 
+def _problem_with(path: Path) -> str | None:
+    """Why an existing journal must not be written to, or None when it is sound."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                return f"was written by a newer version of the assistant (format {version})"
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                return "is damaged"
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return "is not a journal the assistant can read"
+    return None
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    # Create the file private before SQLite opens it, so it is never readable by others.
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)
+    db = sqlite3.connect(path, isolation_level=None)  # autocommit: every change lands at once
+    db.execute("PRAGMA journal_mode=DELETE")
+    db.execute("PRAGMA synchronous=FULL")  # a power cut loses at most the change in flight
+    db.executescript(SCHEMA)
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    return db
+
+
 def default_data_dir() -> Path:
     """The platform's user data folder for the assistant."""
     import platformdirs
@@ -74,29 +105,31 @@ class Journal:
     def __init__(self, data_dir: Path, programme: str) -> None:
         self.programme = programme
         self.path = data_dir / FILE_NAME
+        self.notice: str | None = None
+        """Set when an unreadable journal was set aside: tell the user once."""
+        self.session_id: int | None = None
         try:
             data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.chmod(data_dir, 0o700)
-            # Create the file private before SQLite opens it, so it is never readable by others.
-            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-            os.close(fd)
-            os.chmod(self.path, 0o600)
-            self._db = sqlite3.connect(self.path, isolation_level=None)  # autocommit: every change lands at once
-            self._db.execute("PRAGMA journal_mode=DELETE")
-            self._db.executescript(SCHEMA)
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            problem = _problem_with(self.path) if self.path.exists() else None
+            if problem:
+                kept = self.path.with_name(f"{FILE_NAME}.set-aside-{time.strftime('%Y%m%d-%H%M%S')}")
+                os.replace(self.path, kept)
+                self.notice = (
+                    f"Your journal {self.path} {problem}; it was kept unchanged as {kept.name} and a new one started."
+                )
+            self._db = _open(self.path)
         except (OSError, sqlite3.Error) as error:
             raise AssistantError(f"cannot keep progress in {self.path}: {error}") from None
-        self.session_id: int | None = None
 
     def saved_place(self) -> Place | None:
         """Where the couple left off, or None if they finished or never started."""
         row = self._db.execute(
-            "SELECT step, exercise, finished FROM progress WHERE programme = ?", (self.programme,)
+            "SELECT step, exercise, turn, finished FROM progress WHERE programme = ?", (self.programme,)
         ).fetchone()
-        if row is None or row[2]:
+        if row is None or row[3]:
             return None
-        return Place(step=row[0], exercise=row[1])
+        return Place(step=row[0], exercise=row[1], turn=row[2])
 
     def forget_place(self) -> None:
         self._db.execute("DELETE FROM progress WHERE programme = ?", (self.programme,))
@@ -117,14 +150,15 @@ class Journal:
 
     def save_place(self, place: Place, completed_steps: tuple[int, ...], finished: bool) -> None:
         self._db.execute(
-            "INSERT INTO progress (programme, step, exercise, completed_steps, finished, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(programme) DO UPDATE SET step = excluded.step,"
-            " exercise = excluded.exercise, completed_steps = excluded.completed_steps,"
+            "INSERT INTO progress (programme, step, exercise, turn, completed_steps, finished, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(programme) DO UPDATE SET step = excluded.step,"
+            " exercise = excluded.exercise, turn = excluded.turn, completed_steps = excluded.completed_steps,"
             " finished = excluded.finished, updated_at = excluded.updated_at",
             (
                 self.programme,
                 place.step,
                 place.exercise,
+                place.turn,
                 ",".join(str(s) for s in completed_steps),
                 int(finished),
                 time.time(),
@@ -171,3 +205,64 @@ class Journal:
 
     def close(self) -> None:
         self._db.close()
+
+
+@dataclass(frozen=True)
+class PastSession:
+    """One past session as `assistant history` shows it."""
+
+    started_at: float
+    minutes: float
+    completed: bool
+    steps: tuple[int, ...]
+    """1-based numbers of the steps practised."""
+    floor_seconds: dict[str, float]
+    timeouts: int
+
+
+def past_sessions(journal: Journal) -> list[PastSession]:
+    """Every session in the journal, oldest first, with the numbers worth showing."""
+    db = journal._db
+    found = []
+    for session_id, started, ended, completed in db.execute(
+        "SELECT id, started_at, ended_at, completed FROM sessions ORDER BY started_at"
+    ):
+        rounds = db.execute(
+            "SELECT step, phase, partner, seconds FROM rounds WHERE session_id = ?", (session_id,)
+        ).fetchall()
+        floor: dict[str, float] = {}
+        for _, phase, partner, seconds in rounds:
+            if phase == "speak" and partner:
+                floor[partner] = floor.get(partner, 0.0) + seconds
+        timeouts = db.execute("SELECT COUNT(*) FROM timeouts WHERE session_id = ?", (session_id,)).fetchone()[0]
+        found.append(
+            PastSession(
+                started_at=started,
+                minutes=((ended or started) - started) / 60,
+                completed=bool(completed),
+                steps=tuple(sorted({step + 1 for step, *_ in rounds})),
+                floor_seconds=floor,
+                timeouts=timeouts,
+            )
+        )
+    return found
+
+
+def export(journal: Journal) -> dict[str, object]:
+    """Everything the journal keeps, as plain data (numbers and dates; there are no words to export)."""
+    db = journal._db
+    tables = {}
+    for table in ("sessions", "progress", "rounds", "timeouts", "not_ready"):
+        cursor = db.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
+        columns = [c[0] for c in cursor.description]
+        tables[table] = [dict(zip(columns, row, strict=True)) for row in cursor]
+    return {"format": SCHEMA_VERSION, **tables}
+
+
+def forget(data_dir: Path) -> list[Path]:
+    """Delete the journal and any journals set aside beside it; returns what was deleted."""
+    deleted = []
+    for path in sorted(data_dir.glob(FILE_NAME + "*")):
+        path.unlink()
+        deleted.append(path)
+    return deleted

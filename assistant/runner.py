@@ -271,7 +271,9 @@ class Runner:
             elif isinstance(action, ShowSummary):
                 self.view.summary(action.title, action.turns, action.floor_seconds)
             elif isinstance(action, SaveProgress):
-                self.journal.save_place(Place(action.step, action.exercise), action.completed_steps, action.finished)
+                self.journal.save_place(
+                    Place(action.step, action.exercise, action.turn), action.completed_steps, action.finished
+                )
             elif isinstance(action, RecordRound):
                 self.journal.record_round(action)
             elif isinstance(action, RecordNotReady):

@@ -150,6 +150,8 @@ class Place:
 
     step: int = 0
     exercise: int = 0
+    turn: int = 0
+    """Only in saved places: the turn a session was in when it ended, to resume there."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,7 @@ class Session:
         self.place = Place()
         self.turn = 0
         """Index of the current turn in an exercise: partner `turn % 2` holds the floor."""
+        self.resume_turn = 0
         self.completed_steps: set[int] = set()
         self.phase_started = 0.0
         self.return_to: S | None = None
@@ -293,7 +296,7 @@ class Session:
         return self.saved_place is not None and self.saved_place != Place()
 
     def saved_at_step_start(self) -> bool:
-        return self.saved_place is not None and self.saved_place.exercise == 0
+        return self.saved_place is not None and self.saved_place.exercise == 0 and self.saved_place.turn == 0
 
     def has_help_resources(self) -> bool:
         return bool(self.help_resources)
@@ -326,7 +329,8 @@ class Session:
 
     def go_to_saved_place(self) -> None:
         assert self.saved_place is not None
-        self.place = self.saved_place
+        self.place = Place(self.saved_place.step, self.saved_place.exercise)
+        self.resume_turn = self.saved_place.turn
         self.completed_steps.update(range(self.saved_place.step))
 
     def go_to_first_exercise(self) -> None:
@@ -342,7 +346,7 @@ class Session:
         self.place = Place(self.place.step - 1, 0)
 
     def go_to_first_turn(self) -> None:
-        self.turn = 0
+        self.turn, self.resume_turn = self.resume_turn, 0
 
     def go_to_next_turn(self) -> None:
         self.turn += 1
@@ -379,6 +383,7 @@ class Session:
 
     def on_enter_SPEAKING(self) -> None:
         exercise = self._current_exercise()
+        self._save_progress()  # a crash from here on resumes at this turn
         self._start_phase(exercise.speak_seconds, self._fill(exercise.turn_prompt))
         if self.hears_speech:
             self._emit(StartTimer(SILENCE_TIMER, exercise.silence_seconds))
@@ -637,7 +642,13 @@ class Session:
         return text.format(speaker=self.speaker, listener=self.listener)
 
     def _save_progress(self) -> None:
-        self._emit(SaveProgress(self.place.step, self.place.exercise, tuple(sorted(self.completed_steps))))
+        in_turn = self.state in (S.SPEAKING, S.REFLECTING, S.CHECKING) or self.return_to in (
+            S.SPEAKING,
+            S.REFLECTING,
+            S.CHECKING,
+        )
+        turn = self.turn if in_turn else 0
+        self._emit(SaveProgress(self.place.step, self.place.exercise, tuple(sorted(self.completed_steps)), turn=turn))
 
     def _say_fresh(self, say: Say) -> None:
         """Say something that `repeat` should say again."""

@@ -6,6 +6,7 @@ The view only shows: it never decides anything and never touches the session.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,6 +19,7 @@ from rich.text import Text
 
 from assistant.devices import Clock
 from assistant.events import CueHeard
+from assistant.journal import PastSession
 from assistant.keys import CUE_KEYS
 from assistant.session import Status
 
@@ -189,3 +191,30 @@ def make_view(clock: Clock, title: str, console: Console | None = None) -> View:
     if console.is_terminal and not console.is_dumb_terminal:
         return RichView(console, clock, title)
     return PlainView(console)
+
+
+def history_lines(sessions: list[PastSession], now: float, weeks: int = 8) -> list[str]:
+    """Past sessions, one line each, then minutes on the floor per week as a small bar chart."""
+    if not sessions:
+        return ["No sessions yet."]
+    lines = []
+    for past in sessions:
+        day = time.strftime("%Y-%m-%d %H:%M", time.localtime(past.started_at))
+        steps = ",".join(str(s) for s in past.steps) or "-"
+        floor = ", ".join(f"{name} {seconds / 60:.1f} min" for name, seconds in past.floor_seconds.items()) or "-"
+        ending = "completed" if past.completed else "stopped"
+        breaks = f", {past.timeouts} time-out{'s' if past.timeouts != 1 else ''}" if past.timeouts else ""
+        lines.append(f"{day}  {past.minutes:5.1f} min  steps {steps:<9}  floor: {floor}  ({ending}{breaks})")
+    week = 7 * 24 * 3600
+    totals = [0.0] * weeks
+    for past in sessions:
+        age = int((now - past.started_at) // week)
+        if 0 <= age < weeks:
+            totals[weeks - 1 - age] += sum(past.floor_seconds.values()) / 60
+    longest = max(totals) or 1.0
+    lines.append("")
+    lines.append("Minutes on the floor, week by week (this week last):")
+    for index, minutes in enumerate(totals):
+        label = "this week" if index == weeks - 1 else f"{weeks - 1 - index} weeks ago".replace("1 weeks", "1 week")
+        lines.append(f"  {label:>11}  {'█' * round(BAR_WIDTH * minutes / longest):<{BAR_WIDTH}}  {minutes:.0f}")
+    return lines

@@ -130,3 +130,54 @@ def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert out.startswith("usage: assistant " + " ".join(command))
     assert len(out.splitlines()) >= 3
+
+
+def test_kill_9_mid_round_then_resume_at_that_round(tmp_path: Path) -> None:
+    process = _assistant("run", "--text", "--no-mic", "--data-dir", str(tmp_path), stdin=subprocess.PIPE)
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write("n\nn\nn\nd\n")  # step 1, first exercise: Partner A is done, Partner B has the floor
+    process.stdin.flush()
+    deadline = time.monotonic() + 60
+    seen = ""
+    while "Partner B, what does trust mean to you?" not in seen and time.monotonic() < deadline:
+        seen += process.stdout.readline()
+    process.kill()  # SIGKILL: no chance to save anything more
+    process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+    process = _assistant("run", "--text", "--no-mic", "--data-dir", str(tmp_path), stdin=subprocess.PIPE)
+    out, _ = process.communicate("n\ny\nn\nq\n", timeout=60)
+    assert "Last time you reached step 1, Define trust and intimacy." in out
+    after_resume = out[out.index("Last time") :]
+    assert "Partner B, what does trust mean to you?" in after_resume
+    assert "Partner A, what does trust mean to you?" not in after_resume
+
+
+def test_history_export_and_forget(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["run", "--text", "--auto", "--fast", "1000", "--data-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["history", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "steps 1,2,3,4,5" in out and "completed" in out and "Partner A" in out
+    assert "this week" in out and "█" in out
+
+    target = tmp_path / "export.json"
+    assert main(["export", str(target), "--data-dir", str(tmp_path)]) == 0
+    data = json.loads(target.read_text())
+    assert len(data["sessions"]) == 1 and len(data["rounds"]) >= 10
+    assert oct(target.stat().st_mode & 0o777) == oct(0o600)
+
+    assert main(["forget", "--yes", "--data-dir", str(tmp_path)]) == 0
+    assert "Deleted 1 file(s)" in capsys.readouterr().out
+    assert main(["history", "--data-dir", str(tmp_path)]) == 0
+    assert "No sessions yet" in capsys.readouterr().out
+
+
+def test_forget_asks_first(tmp_path: Path) -> None:
+    assert main(["run", "--text", "--auto", "--fast", "1000", "--data-dir", str(tmp_path)]) == 0
+    process = _assistant("forget", "--data-dir", str(tmp_path), stdin=subprocess.PIPE)
+    out, _ = process.communicate("no\n", timeout=30)
+    assert "Nothing was deleted." in out
+    assert any(tmp_path.iterdir())

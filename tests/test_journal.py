@@ -39,3 +39,44 @@ def test_rounds_are_kept_as_numbers_only(tmp_path: Path) -> None:
     assert [r.seconds for r in journal.rounds()] == [30.0, 12.0]
     journal.end_session(completed=False)
     journal.close()
+
+
+def _sessions_in(path: Path) -> int:
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_a_corrupt_journal_is_set_aside_untouched(tmp_path: Path) -> None:
+    path = tmp_path / FILE_NAME
+    garbage = b"this is not a database, but somebody's progress might be in it" * 100
+    path.write_bytes(garbage)
+    journal = Journal(tmp_path, "Programme")
+    assert journal.notice is not None and "not a journal the assistant can read" in journal.notice
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith(FILE_NAME + ".set-aside-")]
+    assert len(kept) == 1 and kept[0].read_bytes() == garbage
+    assert journal.saved_place() is None
+    journal.close()
+
+
+def test_a_journal_from_a_newer_version_is_never_overwritten(tmp_path: Path) -> None:
+    import sqlite3
+
+    journal = Journal(tmp_path, "Programme")
+    journal.begin_session()
+    journal.close()
+    db = sqlite3.connect(tmp_path / FILE_NAME)
+    db.execute("PRAGMA user_version=99")
+    db.close()
+    before = (tmp_path / FILE_NAME).read_bytes()
+
+    journal = Journal(tmp_path, "Programme")
+    assert journal.notice is not None and "newer version" in journal.notice
+    journal.close()
+    kept = next(p for p in tmp_path.iterdir() if ".set-aside-" in p.name)
+    assert kept.read_bytes() == before and _sessions_in(kept) == 1
+    assert _sessions_in(tmp_path / FILE_NAME) == 0

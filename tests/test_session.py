@@ -225,3 +225,14 @@ def test_builtin_programme_runs_with_every_format() -> None:
     formats = {exercise.format for step in programme.steps for exercise in step.exercises}
     assert formats == {"turns", "listening", "talk"}
     assert len(programme.steps) == 5
+
+
+def test_progress_is_saved_at_each_turn_and_resumes_there(make_app, small_programme) -> None:
+    app = make_app(small_programme)
+    app.cue("next", "next", "next", "done")  # Ben now holds the floor
+    assert app.journal.saved_place() == Place(0, 0, turn=1)
+    later = make_app(small_programme)  # as if the process had died here
+    later.cue("next", "yes")
+    assert later.state is S.EXERCISE_INTRO
+    later.cue("next")
+    assert later.state is S.SPEAKING and later.session.speaker == "Ben"
