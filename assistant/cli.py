@@ -222,6 +222,8 @@ def run_command(args: argparse.Namespace) -> int:
         runner.voice.close()
         view.close()
         journal.close()
+    if outcome.quick_exit:
+        return EXIT_OK
     if outcome.interrupted:
         print("Stopped. Your progress is saved; `assistant run` offers to pick up where you left off.", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -95,6 +95,11 @@ class QuitRequested(Event):
     """Ctrl-C or the end of keyboard input: end now, keeping progress."""
 
 
+@dataclass(frozen=True)
+class QuickExitRequested(Event):
+    """Escape twice: leave at once, silently, keep progress and clear the screen."""
+
+
 # ---- actions ------------------------------------------------------------------------------
 
 

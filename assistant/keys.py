@@ -8,7 +8,7 @@ import threading
 from typing import Any, TextIO
 
 from assistant.devices import Post
-from assistant.events import CueHeard, QuitRequested
+from assistant.events import CueHeard, QuickExitRequested, QuitRequested
 
 QUICK_EXIT_KEY = "\x1b"
 """Escape twice: leave at once, silently, and clear the screen."""
@@ -84,10 +84,16 @@ class KeyboardReader:
             self._saved_terminal = None
 
     def _run(self) -> None:
+        escapes = 0
         while True:
             text = self._stream.read(1) if self._interactive else self._stream.readline()
             if not text:
                 break
+            # Escape twice in a row (on a line: two escape characters) is the quick exit.
+            escapes = escapes + 1 if text == QUICK_EXIT_KEY else 0
+            if escapes == 2 or text.strip("\n") == QUICK_EXIT_KEY * 2:
+                self._post(QuickExitRequested())
+                return
             cue = cue_for_key(text) if self._interactive else cue_for_line(text)
             if cue:
                 self._post(CueHeard(cue, source="key"))

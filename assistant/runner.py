@@ -21,6 +21,7 @@ from assistant.events import (
     EndSession,
     Event,
     HoldTimers,
+    QuickExitRequested,
     QuitRequested,
     RecordNotReady,
     RecordRound,
@@ -76,6 +77,8 @@ class Outcome:
     """The closing was reached."""
     interrupted: bool = False
     """Ended by Ctrl-C or the end of input rather than a cue."""
+    quick_exit: bool = False
+    """Ended by the quick exit: print nothing more."""
 
 
 class Runner:
@@ -106,6 +109,7 @@ class Runner:
         self._listening: frozenset[str] | None = None
         self._ending: EndSession | None = None
         self._quit = False
+        self._quick = False
 
     def post(self, event: Event) -> None:
         """Thread-safe: devices report here."""
@@ -131,7 +135,7 @@ class Runner:
         finally:
             completed = self._ending.completed if self._ending else False
             self.journal.end_session(completed)
-        return Outcome(completed=completed, interrupted=self._quit)
+        return Outcome(completed=completed, interrupted=self._quit and not self._quick, quick_exit=self._quick)
 
     def start(self) -> None:
         self._carry_out(self.session.start(self.clock.now()))
@@ -194,6 +198,11 @@ class Runner:
             self._carry_out(self.session.handle(CueHeard("stop", source="key"), now))
             self.voice.stop()
             self._quit = True
+        elif isinstance(event, QuickExitRequested):
+            self._carry_out(self.session.quick_exit(now))
+            self.view.clear()
+            self._quit = True
+            self._quick = True
         elif isinstance(event, DeviceLost):
             self._lose_device(event)
         self._refresh()

@@ -141,6 +141,7 @@ TRANSITIONS: list[dict[str, object]] = [
     {"trigger": "support", "source": list(LIVE_STATES), "dest": None, "conditions": "has_help_resources", "after": "say_help_resources"},
     {"trigger": "stop", "source": list(LIVE_STATES), "dest": S.ENDED, "before": "stop_here"},
     {"trigger": "closing_said", "source": S.CLOSING, "dest": S.ENDED},
+    {"trigger": "quick_exit", "source": list(LIVE_STATES), "dest": S.ENDED, "before": "leave_at_once"},
 ]  # fmt: skip
 
 
@@ -536,14 +537,32 @@ class Session:
         self._emit(Say(self.programme.phrase("resumed")))
         getattr(self, f"on_enter_{state.name}")()
 
-    def stop_here(self) -> None:
-        if self.state is S.CLOSING:  # already complete and saved: just stop talking
-            self._emit(StopVoice())
-            return
+    def quick_exit(self, now: float) -> list[Action]:
+        """Leave at once and say nothing: progress is kept, the screen is cleared by the runner."""
+        self.now = now
+        if self.state is not S.ENDED:
+            self.trigger("quick_exit")
+        return self._take()
+
+    def leave_at_once(self) -> None:
+        self._record_cut_phase()
+        self._emit(StopVoice(), *(CancelTimer(name) for name in (*PHASE_TIMERS, BREAK_TIMER)))
+        if self.state is not S.CLOSING:
+            self._save_progress()
+        self._emit(EndSession(completed=self.state is S.CLOSING))
+
+    def _record_cut_phase(self) -> None:
+        """A phase cut short by stopping is kept with the time it had."""
         if self.state in FLOOR_STATES:
             self._end_phase(self._phase_name(), self._floor_partner(), "cue")
         elif self.state is S.PAUSED and self.return_to in FLOOR_STATES:
             self._end_phase(self._phase_name(self.return_to), self._floor_partner(self.return_to), "cue")
+
+    def stop_here(self) -> None:
+        if self.state is S.CLOSING:  # already complete and saved: just stop talking
+            self._emit(StopVoice())
+            return
+        self._record_cut_phase()
         self._emit(StopVoice(), *(CancelTimer(name) for name in (*PHASE_TIMERS, BREAK_TIMER)))
         self._save_progress()
         self._emit(Say(self.programme.phrase("stopping")))

@@ -46,6 +46,9 @@ class View(Protocol):
     def heard(self, cue: CueHeard) -> None: ...
     def update(self, status: Status, countdown: Countdown | None) -> None: ...
     def summary(self, title: str, turns: int, floor_seconds: tuple[tuple[str, float], ...]) -> None: ...
+    def clear(self) -> None:
+        """The quick exit: leave nothing of the session on the screen."""
+
     def close(self) -> None: ...
 
 
@@ -111,6 +114,9 @@ class PlainView:
     def summary(self, title: str, turns: int, floor_seconds: tuple[tuple[str, float], ...]) -> None:
         for line in summary_lines(title, turns, floor_seconds):
             self._console.print(line, markup=False, highlight=False)
+
+    def clear(self) -> None:
+        pass  # not a terminal: there is no screen to clear
 
     def close(self) -> None:
         pass
@@ -180,6 +186,11 @@ class RichView:
         self.status = status
         self.countdown = countdown
         self._live.refresh()
+
+    def clear(self) -> None:
+        self._live.stop()
+        self._console.clear()
+        self._console.clear_live()
 
     def close(self) -> None:
         self._live.stop()

@@ -59,6 +59,7 @@ class FakeView:
         self.heard_cues: list[CueHeard] = []
         self.status: Status | None = None
         self.countdown: Countdown | None = None
+        self.cleared = False
         self.summaries: list[tuple[str, int, tuple[tuple[str, float], ...]]] = []
 
     def heading(self, text: str) -> None:
@@ -79,6 +80,9 @@ class FakeView:
 
     def summary(self, title: str, turns: int, floor_seconds: tuple[tuple[str, float], ...]) -> None:
         self.summaries.append((title, turns, floor_seconds))
+
+    def clear(self) -> None:
+        self.cleared = True
 
     def close(self) -> None:
         pass

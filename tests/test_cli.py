@@ -181,3 +181,13 @@ def test_forget_asks_first(tmp_path: Path) -> None:
     out, _ = process.communicate("no\n", timeout=30)
     assert "Nothing was deleted." in out
     assert any(tmp_path.iterdir())
+
+
+def test_escape_twice_is_a_quick_exit(tmp_path: Path) -> None:
+    process = _assistant("run", "--text", "--no-mic", "--data-dir", str(tmp_path), stdin=subprocess.PIPE)
+    out, err = process.communicate("n\ns\n\x1b\x1b\nn\n", timeout=60)
+    assert process.returncode == 0, err
+    assert "Stopping here" not in out and err == ""
+    journal = Journal(tmp_path, load_builtin().title)
+    assert journal.saved_place() == Place(1, 0)
+    journal.close()

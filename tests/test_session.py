@@ -236,3 +236,17 @@ def test_progress_is_saved_at_each_turn_and_resumes_there(make_app, small_progra
     assert later.state is S.EXERCISE_INTRO
     later.cue("next")
     assert later.state is S.SPEAKING and later.session.speaker == "Ben"
+
+
+def test_quick_exit_leaves_at_once_silently_and_keeps_the_place(app) -> None:
+    from assistant.events import QuickExitRequested
+
+    app.cue("next", "next", "next")
+    app.wait(12)
+    said_before = len(app.voice.said)
+    app.hear(QuickExitRequested())
+    assert app.state is S.ENDED
+    assert len(app.voice.said) == said_before and app.voice.stops >= 1
+    assert app.view.cleared
+    assert app.journal.saved_place() == Place(0, 0)
+    assert app.journal.rounds()[-1].seconds == 12
