@@ -48,7 +48,7 @@ BROKEN = [
     (("timing: {speak_seconds: 60", "timing: {speak_seconds: soon"), 4, "number of seconds"),
     (('turn_prompt: "{speaker}, go."', 'turn_prompt: "{speeker}, go."'), 11, "{speeker}"),
     (("    intro: The second step.\n", ""), 12, "needs 'intro'"),
-    (("        prompt: Speak and listen.\n", "        prompt: Speak.\n        colour: blue\n"), 19, "unknown key 'colour'"),
+    (("  prompt: Speak and listen.\n", "  prompt: Speak.\n        colour: blue\n"), 19, "unknown key 'colour'"),
     (("partners: [Ann, Ben]", "partners: [Ann]"), 3, "two names"),
     (("welcome: Welcome to the test.", "welcome: [Welcome"), 6, "not valid YAML"),
     (("        reflect_prompt: \"{listener}, reflect back to {speaker}.\"\n", ""), 16, "needs 'reflect_prompt'"),
