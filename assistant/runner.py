@@ -199,7 +199,7 @@ class Runner:
             self.voice.stop()
             self._quit = True
         elif isinstance(event, QuickExitRequested):
-            self._carry_out(self.session.quick_exit(now))
+            self._carry_out(self.session.exit_quickly(now))
             self.view.clear()
             self._quit = True
             self._quick = True

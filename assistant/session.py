@@ -537,7 +537,7 @@ class Session:
         self._emit(Say(self.programme.phrase("resumed")))
         getattr(self, f"on_enter_{state.name}")()
 
-    def quick_exit(self, now: float) -> list[Action]:
+    def exit_quickly(self, now: float) -> list[Action]:
         """Leave at once and say nothing: progress is kept, the screen is cleared by the runner."""
         self.now = now
         if self.state is not S.ENDED:
