@@ -116,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     except AssistantError as error:
         print(f"assistant: {error}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # `assistant voices | head`: the reader has all it wanted
+        # As the Python docs advise: point stdout at /dev/null so the final flush cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     raise AssertionError(f"unhandled command {args.command}")  # argparse only lets known commands through
 
 
@@ -258,7 +262,7 @@ def _open_voice(args: argparse.Namespace, runner: object, clock: object) -> obje
             play=play,
         )
     except DeviceError as error:
-        runner.view.notice(f"No voice: {error} Continuing in text mode.")
+        runner.view.notice(f"{error} Continuing in text mode: the lines are shown instead of spoken.")
         if play and args.record_to:
             try:
                 return open_voice(
@@ -285,7 +289,7 @@ def _open_ears(runner: object) -> object | None:
 
         return open_ears(runner.post)
     except DeviceError as error:
-        runner.view.notice(f"Not listening: {error} Use the keys shown instead.")
+        runner.view.notice(f"{error} Not listening: use the keys shown instead.")
         return None
 
 
