@@ -10,9 +10,13 @@ import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from assistant.errors import AssistantError, DeviceError
+
+if TYPE_CHECKING:  # the CLI imports the heavy parts only for the command that needs them
+    from assistant.devices import Ears, Voice
+    from assistant.runner import Runner
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -207,7 +211,7 @@ def run_command(args: argparse.Namespace) -> int:
         journal=journal,
         couple=RehearsalCouple() if args.auto else None,
     )
-    runner.voice = _open_voice(args, runner, clock)
+    runner.voice = _open_voice(args, runner)
     if not args.auto and not args.no_mic:
         runner.ears = _open_ears(runner)
         session.hears_speech = runner.ears is not None
@@ -241,11 +245,10 @@ def _two_names(text: str) -> tuple[str, str]:
     return names[0], names[1]
 
 
-def _open_voice(args: argparse.Namespace, runner: object, clock: object) -> object:
+def _open_voice(args: argparse.Namespace, runner: Runner) -> Voice:
     """The real voice, or text mode with one plain message when it cannot speak here."""
-    from assistant.runner import Runner, TextVoice
+    from assistant.runner import TextVoice
 
-    assert isinstance(runner, Runner)
     play = not args.text
     if not play and not args.record_to:
         return TextVoice(runner.post)
@@ -279,11 +282,8 @@ def _open_voice(args: argparse.Namespace, runner: object, clock: object) -> obje
         return TextVoice(runner.post)
 
 
-def _open_ears(runner: object) -> object | None:
+def _open_ears(runner: Runner) -> Ears | None:
     """The microphone, or None (keyboard only) with one plain message when there is none."""
-    from assistant.runner import Runner
-
-    assert isinstance(runner, Runner)
     try:
         from assistant.ears.commands import open_ears
 

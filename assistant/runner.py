@@ -11,7 +11,7 @@ import logging
 import queue
 from dataclasses import dataclass
 
-from assistant.devices import Clock, Ears, Voice
+from assistant.devices import Clock, Ears, Post, Voice
 from assistant.events import (
     Action,
     CancelTimer,
@@ -54,12 +54,12 @@ ANSWER_TIMER = "answer"
 class TextVoice:
     """The voice of `--text` mode: nothing is spoken (the view already shows every line)."""
 
-    def __init__(self, post: object) -> None:
+    def __init__(self, post: Post) -> None:
         self._post = post
 
     def say(self, text: str) -> None:
-        self._post(VoiceStarted())  # type: ignore[operator]
-        self._post(VoiceFinished())  # type: ignore[operator]
+        self._post(VoiceStarted())
+        self._post(VoiceFinished())
 
     def chime(self, name: str) -> None:
         self.say("")

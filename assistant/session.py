@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from transitions import Machine
@@ -171,7 +172,10 @@ class Status:
 class Session:
     """The model the `transitions` machine drives; its callbacks only append actions."""
 
+    # Added by `transitions.Machine`; declared for readers and type checkers.
     state: S
+    trigger: Callable[..., bool]
+    may_trigger: Callable[..., bool]
 
     def __init__(
         self,
