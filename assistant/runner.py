@@ -187,6 +187,7 @@ class Runner:
             self._voice_busy = False
             if self.ears:
                 self.ears.set_voice_playing(False)
+            self._carry_out(self.session.handle(event, now))
             if self._ending and self.session.state is S.CLOSING:
                 self._carry_out(self.session.closing_finished())
         elif isinstance(event, CueHeard):

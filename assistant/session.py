@@ -37,6 +37,7 @@ from assistant.events import (
     StartTimer,
     StopVoice,
     TimerFinished,
+    VoiceFinished,
 )
 from assistant.programme import Exercise, Programme
 from assistant.programme.resources import HelpResource
@@ -193,6 +194,8 @@ class Session:
         self.hears_speech = hears_speech
         """Voice activity is reported (a microphone is on): time speech, ask after long silences."""
         self.spoken_seconds = 0.0
+        self.phase_waiting: float | None = None
+        """Seconds of a phase whose prompt is still being said; its timers start after it."""
         self.rounds: list[RecordRound] = []
         """This session's rounds, for the summaries (numbers only)."""
         self.place = Place()
@@ -247,6 +250,8 @@ class Session:
         elif isinstance(event, SpeechStopped):
             if self.may_trigger("speech_stopped"):
                 self.trigger("speech_stopped", event.seconds)
+        elif isinstance(event, VoiceFinished):
+            self._start_waiting_phase()
         return self._take()
 
     def closing_finished(self) -> list[Action]:
@@ -390,8 +395,6 @@ class Session:
         exercise = self._current_exercise()
         self._save_progress()  # a crash from here on resumes at this turn
         self._start_phase(exercise.speak_seconds, self._fill(exercise.turn_prompt))
-        if self.hears_speech:
-            self._emit(StartTimer(SILENCE_TIMER, exercise.silence_seconds))
 
     def on_enter_REFLECTING(self) -> None:
         exercise = self._current_exercise()
@@ -609,19 +612,31 @@ class Session:
         return self.programme.steps[self.place.step].exercises[self.place.exercise]
 
     def _start_phase(self, seconds: float, prompt: str) -> None:
-        """A chime, the prompt, and the timers of a timed phase: the end, halfway, and the warning."""
-        warning = self._current_exercise().warning_seconds
+        """A chime and the prompt. The phase's time starts once the prompt has been said, so
+        the assistant's own words never eat into a partner's turn."""
         self.phase_started = self.now
         self.spoken_seconds = 0.0
+        self.phase_waiting = seconds
         self._emit(Chime("start"))
         self._say_fresh(Say(prompt))
+
+    def _start_waiting_phase(self) -> None:
+        """The voice went quiet: start the timers of a phase whose prompt has now been said."""
+        if self.phase_waiting is None or self.state not in FLOOR_STATES:
+            return  # nothing waiting, or paused in the middle of the prompt: wait for the resume
+        seconds, self.phase_waiting = self.phase_waiting, None
+        warning = self._current_exercise().warning_seconds
+        self.phase_started = self.now
         self._emit(StartTimer(PHASE_TIMER, seconds))
         if seconds >= HALFWAY_CHIME_FROM:
             self._emit(StartTimer(HALFWAY_TIMER, seconds / 2))
         if seconds > 2 * warning:  # else the warning would come at or before halfway
             self._emit(StartTimer(WARNING_TIMER, seconds - warning))
+        if self.hears_speech and self.state is S.SPEAKING:
+            self._emit(StartTimer(SILENCE_TIMER, self._current_exercise().silence_seconds))
 
     def _end_phase(self, phase: str, partner: str | None, ended_by: str) -> None:
+        self.phase_waiting = None
         record = RecordRound(
             step=self.place.step,
             exercise=self.place.exercise,

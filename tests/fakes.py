@@ -9,23 +9,31 @@ from assistant.ui import Countdown
 
 
 class FakeVoice:
-    """Keeps what it was asked to say; finishes each line at once."""
+    """Keeps what it was asked to say; finishes each line at once, unless `talking_slowly`."""
 
     def __init__(self, post: Post) -> None:
         self._post = post
         self.said: list[str] = []
         self.chimes: list[str] = []
         self.stops = 0
+        self.talking_slowly = False
+        """Lines play until `finish()` is called, as real speech takes its time."""
 
     def say(self, text: str) -> None:
         self.said.append(text)
-        self._post(VoiceStarted())
-        self._post(VoiceFinished())
+        self._play()
 
     def chime(self, name: str) -> None:
         self.chimes.append(name)
-        self._post(VoiceStarted())
+        self._play()
+
+    def finish(self) -> None:
         self._post(VoiceFinished())
+
+    def _play(self) -> None:
+        self._post(VoiceStarted())
+        if not self.talking_slowly:
+            self._post(VoiceFinished())
 
     def stop(self) -> None:
         self.stops += 1

@@ -142,3 +142,17 @@ def test_more_rounds_give_each_partner_more_turns(tmp_path: Path) -> None:
         speakers.append(session.speaker)
         session.handle(CueHeard("done"), 0)
     assert speakers == ["Ann", "Ben", "Ann", "Ben"]
+
+
+def test_a_turn_starts_once_its_prompt_has_been_said(app) -> None:
+    app.cue("next", "next")
+    app.voice.talking_slowly = True
+    app.cue("next")
+    assert app.state is S.SPEAKING and app.runner.timers.remaining("phase") is None
+    app.wait(8)  # the prompt takes eight seconds to say
+    app.voice.finish()
+    app.wait(0)
+    assert app.runner.timers.remaining("phase") == pytest.approx(60)
+    app.wait(30)
+    app.cue("done")
+    assert app.journal.rounds()[-1].seconds == pytest.approx(30)
