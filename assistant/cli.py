@@ -246,40 +246,28 @@ def _two_names(text: str) -> tuple[str, str]:
 
 
 def _open_voice(args: argparse.Namespace, runner: Runner) -> Voice:
-    """The real voice, or text mode with one plain message when it cannot speak here."""
+    """The real voice, or text mode with one plain message when it cannot speak here.
+
+    With no speaker, a `--record-to` recording is still made: rendered, not played.
+    """
     from assistant.runner import TextVoice
 
     play = not args.text
     if not play and not args.record_to:
         return TextVoice(runner.post)
-    try:
-        from assistant.voice.commands import open_voice
+    from assistant.voice.commands import open_voice
 
-        return open_voice(
-            runner.post,
-            voice=args.voice,
-            rate=args.rate,
-            volume=args.volume,
-            record_to=args.record_to,
-            clock=runner.clock,
-            play=play,
-        )
+    settings = {"voice": args.voice, "rate": args.rate, "volume": args.volume, "record_to": args.record_to}
+    try:
+        return open_voice(runner.post, clock=runner.clock, play=play, **settings)
     except DeviceError as error:
         runner.view.notice(f"{error} Continuing in text mode: the lines are shown instead of spoken.")
-        if play and args.record_to:
-            try:
-                return open_voice(
-                    runner.post,
-                    voice=args.voice,
-                    rate=args.rate,
-                    volume=args.volume,
-                    record_to=args.record_to,
-                    clock=runner.clock,
-                    play=False,
-                )
-            except DeviceError:
-                pass
-        return TextVoice(runner.post)
+    if play and args.record_to:
+        try:
+            return open_voice(runner.post, clock=runner.clock, play=False, **settings)
+        except DeviceError:
+            pass
+    return TextVoice(runner.post)
 
 
 def _open_ears(runner: Runner) -> Ears | None:
