@@ -52,7 +52,7 @@ class NullView:
 
 def one_round(seconds: float, speed: float, chatter: bool) -> tuple[float, float]:
     """(drift in real ms, runner CPU seconds) for one timed round of `seconds` clock seconds."""
-    programme = parse_programme(PROGRAMME.format(seconds=seconds), "bench", load_builtin().phrases)
+    programme = parse_programme(PROGRAMME.format(seconds=seconds), "bench", load_builtin())
     clock = MonotonicClock(speed=speed)
     with tempfile.TemporaryDirectory() as data_dir:
         journal = Journal(Path(data_dir), programme.title)
