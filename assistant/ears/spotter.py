@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.ears.vad import FRAME, RATE, Segment
-from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE, normalise
+from assistant.ears.vocabulary import CUE_PHRASES, GARBAGE_WORDS, PHRASE_TO_CUE, normalise
 from assistant.errors import DeviceError
 
 _LOGGER = logging.getLogger(__name__)
@@ -60,6 +60,11 @@ class SpotterConfig:
     """Speech allowed before the phrase inside one segment ("uh, done")."""
     max_trail_s: float = 0.3
     """Speech allowed after the phrase: a cue must end the utterance, so "done with it" is no cue."""
+    garbage_words: bool = False
+    """Put ordinary words beside the cues in the grammar (a word-level garbage model). Off:
+    with ~250 words one 1 s clip took over 30 s of CPU, hopeless for a 250 ms decision."""
+    garbage_weight: float = 1.0
+    """JSGF weight of the garbage branch against the cue branch (1 = equal prior)."""
     require_grammar_agreement: bool = True
     """The grammar decode of the same segment must pick the same cue (cuts false accepts ~3x)."""
     target_peak: float = 16000.0
@@ -135,13 +140,30 @@ class SphinxCueSpotter:
                 f.write(f"{phrase} /1e-40/\n")
         kws_name, fsg_name = f"kws{n}", f"fsg{n}"
         self._decoder.add_kws(kws_name, keyfile)
-        grammar = (
-            "#JSGF V1.0;\ngrammar cues;\npublic <cue> = "
-            + " | ".join(phrases)
-            + ";\n"
-        )
+        grammar = "#JSGF V1.0;\ngrammar cues;\n"
+        garbage = self._garbage(phrases)
+        if self.config.garbage_words and garbage:
+            # Cue phrases compete with ordinary words: other speech matches those instead.
+            w = self.config.garbage_weight
+            grammar += f"public <top> = /1/ <cue> | /{w}/ <other>+;\n"
+            grammar += "<other> = " + " | ".join(garbage) + ";\n"
+            grammar += "<cue> = " + " | ".join(phrases) + ";\n"
+        else:
+            grammar += "public <cue> = " + " | ".join(phrases) + ";\n"
         self._decoder.add_jsgf_string(fsg_name, grammar)
         return kws_name, fsg_name, phrases
+
+    def _garbage(self, phrases: list[str]) -> list[str]:
+        """Competing words: the garbage list plus other cues' words, minus sound-alikes of ours."""
+        lookup = self._decoder.lookup_word
+        ours = {w for p in phrases for w in p.split()}
+        our_sounds = {lookup(w) for w in ours}
+        others = {w for p in PHRASE_TO_CUE for w in p.split()} - ours
+        words = sorted(set(GARBAGE_WORDS) | others)
+        return [
+            w for w in words
+            if w not in ours and lookup(w) is not None and lookup(w) not in our_sounds
+        ]
 
     # ---- decisions -------------------------------------------------------------------------
 
@@ -174,35 +196,42 @@ class SphinxCueSpotter:
             # give log-energy features of minus infinity and derail cepstral mean normalisation.
             dither = np.random.default_rng(len(x)).standard_normal(len(x)) * cfg.dither
             pcm = np.clip(x * gain + dither, -32768, 32767).astype(np.int16).tobytes()
+            # The grammar names the best-matching phrase; it is forced to pick one, so it says
+            # *which* cue it would be, never *whether*.
+            self._decode(fsg_name, pcm)
+            hyp = self._decoder.hyp()
+            said = normalise(hyp.hypstr) if hyp is not None else ""
+            cue = PHRASE_TO_CUE.get(said)
+            if cue is None and cfg.require_grammar_agreement:
+                return Verdict(None, "grammar heard nothing")
+            # Keyword spotting says *whether*: each phrase's path against a free phone loop
+            # over the same frames, a likelihood ratio per phrase.
             self._decode(kws_name, pcm)
             log = self._logmath.log
             hits = [
                 (float(log(s.prob)), normalise(s.word), s.start_frame, s.end_frame)
                 for s in (self._decoder.seg() or [])
             ]
-            speech_a = round((segment.speech_start_s - segment.start_s) * FRAMES_PER_SECOND)
-            speech_b = round((segment.speech_end_s - segment.start_s) * FRAMES_PER_SECOND)
-            best: tuple[float, str, int, int] | None = None
-            for score, phrase, a, b in hits:
-                if phrase not in self._phones:
-                    continue
-                if (speech_b - b) > cfg.max_trail_s * FRAMES_PER_SECOND:
-                    continue
-                if (a - speech_a) > cfg.max_lead_s * FRAMES_PER_SECOND:
-                    continue
-                if best is None or score > best[0]:
-                    best = (score, phrase, a, b)
-            if best is None:
-                return Verdict(None, "no candidate")
-            score, phrase, _a, b = best
-            cue = PHRASE_TO_CUE[phrase]
-            if cfg.require_grammar_agreement:
-                self._decode(fsg_name, pcm)
-                hyp = self._decoder.hyp()
-                said = normalise(hyp.hypstr) if hyp is not None else ""
-                if PHRASE_TO_CUE.get(said) != cue:
-                    return Verdict(None, "grammar disagrees", phrase, score)
-        margin = score - self.threshold(phrase)
+        speech_a = round((segment.speech_start_s - segment.start_s) * FRAMES_PER_SECOND)
+        speech_b = round((segment.speech_end_s - segment.start_s) * FRAMES_PER_SECOND)
+        best: tuple[float, float, str, int] | None = None
+        for score, phrase, a, b in hits:
+            if phrase not in self._phones:
+                continue
+            if cfg.require_grammar_agreement and PHRASE_TO_CUE[phrase] != cue:
+                continue
+            # Stand-apart rule: the phrase must be (nearly) all the speech in the segment.
+            if (speech_b - b) > cfg.max_trail_s * FRAMES_PER_SECOND:
+                continue
+            if (a - speech_a) > cfg.max_lead_s * FRAMES_PER_SECOND:
+                continue
+            margin = score - self.threshold(phrase)
+            if best is None or margin > best[0]:
+                best = (margin, score, phrase, b)
+        if best is None:
+            return Verdict(None, "no keyword match", said or None)
+        margin, score, phrase, b = best
+        cue = PHRASE_TO_CUE[phrase]
         if margin < 0:
             return Verdict(None, "below threshold", phrase, score)
         confidence = 1.0 / (1.0 + math.exp(-margin / 200.0))

@@ -1,0 +1,212 @@
+"""Ears parts that need no recognizer: vocabulary, endpointer, WAV reading, devices, gating."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.ears.listener import CueListener
+from assistant.ears.microphone import PyAudioMicrophone, WavFileMicrophone, read_wav, resample
+from assistant.ears.spotter import Detection, Verdict
+from assistant.ears.vad import FRAME, RATE, EnergyVad, Segment
+from assistant.ears.vocabulary import CUE_PHRASES, MISSING_CUES, PHRASE_TO_CUE, cue_of, phrases_for
+from assistant.errors import DeviceError
+from assistant.events import CUES, CueHeard, Event, SpeechStarted, SpeechStopped
+
+
+def tone(seconds: float, amplitude: float, freq: float = 300.0) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.int16)
+
+
+def noise(seconds: float, rms: float, seed: int = 0) -> np.ndarray:
+    return np.round(np.random.default_rng(seed).standard_normal(int(seconds * RATE)) * rms).astype(np.int16)
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int, channels: int = 1) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.astype("<i2").tobytes())
+
+
+# ---- vocabulary ---------------------------------------------------------------------------
+
+
+def test_every_session_cue_has_phrases() -> None:
+    assert MISSING_CUES == frozenset()
+    assert set(CUE_PHRASES) >= set(CUES)
+
+
+def test_issue_phrases_are_in_the_table() -> None:
+    for phrase, cue in [("i'm done", "done"), ("time out", "timeout"), ("hold on", "pause"),
+                        ("go ahead", "next"), ("not yet", "no"), ("what can i say", "help")]:
+        assert PHRASE_TO_CUE[phrase] == cue
+
+
+def test_cue_of_normalises_text() -> None:
+    assert cue_of("I\u2019m DONE!") == "done"
+    assert cue_of("banana") is None
+
+
+def test_phrases_for_unknown_cue_is_an_error() -> None:
+    with pytest.raises(ValueError, match="nonsense"):
+        phrases_for(["done", "nonsense"])
+
+
+# ---- endpointer ---------------------------------------------------------------------------
+
+
+def run_vad(samples: np.ndarray, vad: EnergyVad | None = None) -> list[Segment]:
+    vad = vad or EnergyVad()
+    out = []
+    for i in range(0, len(samples) - FRAME + 1, FRAME):
+        seg = vad.process(samples[i : i + FRAME])
+        if seg is not None:
+            out.append(seg)
+    return out
+
+
+def test_vad_finds_a_burst_and_ends_it_quickly() -> None:
+    x = np.concatenate([noise(1.0, 20), tone(0.5, 3000) + noise(0.5, 20, 1), noise(1.0, 20, 2)])
+    segs = run_vad(x)
+    assert len(segs) == 1
+    seg = segs[0]
+    assert seg.speech_start_s == pytest.approx(1.0, abs=0.05)
+    assert seg.speech_end_s == pytest.approx(1.5, abs=0.05)
+    # The decision point follows the end of speech by the hangover only.
+    assert 0.1 <= seg.end_s - seg.speech_end_s <= 0.2
+
+
+def test_vad_hears_a_very_quiet_talker_in_a_quieter_room() -> None:
+    # Peak well under 1% of full scale, as some of the real recordings are.
+    x = np.concatenate([noise(1.0, 2), tone(0.4, 200) + noise(0.4, 2, 1), noise(1.0, 2, 2)])
+    assert len(run_vad(x)) == 1
+
+
+def test_vad_ignores_steady_noise_and_digital_silence() -> None:
+    assert run_vad(noise(3.0, 400)) == []
+    assert run_vad(np.zeros(3 * RATE, np.int16)) == []
+
+
+def test_vad_cuts_endless_speech_and_marks_it_truncated() -> None:
+    x = np.concatenate([noise(0.5, 20), tone(7.0, 3000)])
+    segs = run_vad(x)
+    assert segs and segs[0].truncated
+
+
+# ---- WAV files and devices ----------------------------------------------------------------
+
+
+def test_read_wav_resamples_and_mixes_down(tmp_path: Path) -> None:
+    t = np.arange(44100) / 44100
+    stereo = np.repeat((8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16), 2)
+    write_wav(tmp_path / "a.wav", stereo, 44100, channels=2)
+    x = read_wav(tmp_path / "a.wav")
+    assert len(x) == pytest.approx(16000, abs=2)
+    spectrum = np.abs(np.fft.rfft(x.astype(float)))
+    assert np.argmax(spectrum) == pytest.approx(440, abs=2)
+
+
+def test_resample_removes_what_the_new_rate_cannot_carry() -> None:
+    t = np.arange(48000) / 48000
+    high = 8000 * np.sin(2 * np.pi * 12000 * t)  # above 8 kHz: must not alias down
+    assert np.abs(resample(high, 48000)[100:-100]).max() < 800  # edges aside
+
+
+def test_unreadable_wav_is_a_device_error(tmp_path: Path) -> None:
+    (tmp_path / "bad.wav").write_bytes(b"not a wav")
+    with pytest.raises(DeviceError, match="bad.wav"):
+        read_wav(tmp_path / "bad.wav")
+
+
+def test_wav_microphone_reads_to_the_end(tmp_path: Path) -> None:
+    write_wav(tmp_path / "a.wav", tone(0.3, 1000), 16000)
+    mic = WavFileMicrophone(tmp_path / "a.wav", realtime=False, tail_s=0.2)
+    total = 0
+    while (chunk := mic.read(timeout=0.1)) is not None:
+        total += len(chunk)
+    assert total == int(0.5 * RATE)
+
+
+def test_missing_microphone_is_a_clear_device_error() -> None:
+    # This machine has no sound card; PyAudio must not crash, and the message says what to do.
+    try:
+        mic = PyAudioMicrophone()
+    except DeviceError as exc:
+        assert "microphone" in str(exc) or "install" in str(exc)
+    else:  # pragma: no cover - only on machines with a microphone
+        mic.close()
+
+
+# ---- listener gating (with a scripted spotter) ----------------------------------------------
+
+
+class ScriptedSpotter:
+    """Says the same thing about every segment."""
+
+    def __init__(self, cue: str | None) -> None:
+        self.cue = cue
+        self.judged = 0
+
+    def listen_for(self, cues: frozenset[str]) -> None:
+        pass
+
+    def judge(self, segment: Segment) -> Verdict:
+        self.judged += 1
+        if self.cue is None:
+            return Verdict(None, "scripted")
+        det = Detection(self.cue, self.cue, 0.9, -1000.0, segment.speech_end_s)
+        return Verdict(det, "accepted", self.cue, -1000.0)
+
+
+def burst_stream() -> np.ndarray:
+    return np.concatenate([noise(1.0, 20), tone(0.4, 3000) + noise(0.4, 20, 1), noise(1.0, 20, 2)])
+
+
+def listen(spotter: ScriptedSpotter, voice_playing: bool, barge_in: bool = False) -> list[Event]:
+    events: list[Event] = []
+    listener = CueListener(spotter, events.append, barge_in=barge_in)  # type: ignore[arg-type]
+    listener.set_voice_playing(voice_playing)
+    listener.feed(burst_stream())
+    listener.finish()
+    return events
+
+
+def test_listener_posts_speech_and_cue_events() -> None:
+    events = listen(ScriptedSpotter("done"), voice_playing=False)
+    assert isinstance(events[0], SpeechStarted)
+    assert isinstance(events[1], SpeechStopped) and events[1].seconds == pytest.approx(0.4, abs=0.1)
+    assert events[2] == CueHeard("done", source="voice", phrase="done", confidence=0.9)
+
+
+def test_own_voice_is_not_judged_at_all() -> None:
+    spotter = ScriptedSpotter("next")
+    assert listen(spotter, voice_playing=True) == []
+    assert spotter.judged == 0
+
+
+def test_barge_in_lets_only_pause_and_stop_through() -> None:
+    assert listen(ScriptedSpotter("next"), voice_playing=True, barge_in=True) == []
+    events = listen(ScriptedSpotter("stop"), voice_playing=True, barge_in=True)
+    assert [e for e in events if isinstance(e, CueHeard)][0].cue == "stop"
+
+
+def test_echo_hangover_after_the_voice_stops() -> None:
+    events: list[Event] = []
+    listener = CueListener(ScriptedSpotter("done"), events.append, echo_hangover_s=0.5)  # type: ignore[arg-type]
+    listener.feed(noise(0.8, 20))
+    listener.set_voice_playing(True)
+    listener.feed(noise(0.1, 20, 3))
+    listener.set_voice_playing(False)  # the echo lasts to 0.9 + 0.5 s
+    listener.feed(noise(0.3, 20, 4))
+    listener.feed(tone(0.3, 3000))  # starts at 1.2 s: inside the hangover
+    listener.feed(noise(1.0, 20, 5))
+    listener.feed(tone(0.3, 3000))  # well after: heard
+    listener.feed(noise(1.0, 20, 6))
+    listener.finish()
+    assert [e.cue for e in events if isinstance(e, CueHeard)] == ["done"]
