@@ -40,7 +40,7 @@ def load_floor() -> float | None:
 
 
 def _listener(only: list[str] | None, spotter: SphinxCueSpotter) -> CueListener:
-    cues = frozenset(only) if only else frozenset(CUE_PHRASES)
+    cues = frozenset(only) if only is not None else frozenset(CUE_PHRASES)
     spotter.listen_for(cues)
     return CueListener(spotter, lambda event: None)
 

@@ -98,7 +98,6 @@ class SphinxCueSpotter:
         self._lock = threading.Lock()
         self._decoder = pocketsphinx.Decoder(lm=None, loglevel="FATAL")
         self._logmath = self._decoder.get_logmath()
-        self._tmpdir = tempfile.TemporaryDirectory(prefix="assistant-kws-")
         self._searches: dict[frozenset[str], tuple[str, str, list[str]]] = {}
         self._phones: dict[str, int] = {}
         known = [p for p in PHRASE_TO_CUE if _model_words(self._decoder, p)]
@@ -132,14 +131,17 @@ class SphinxCueSpotter:
 
     def _build(self, cues: frozenset[str], n: int) -> tuple[str, str, list[str]]:
         phrases = [p for c, ps in CUE_PHRASES.items() if c in cues for p in ps if p in self._phones]
-        keyfile = os.path.join(self._tmpdir.name, f"cues{n}.kws")
-        with open(keyfile, "w", encoding="utf-8") as f:
-            # A permissive KWS threshold: every candidate is reported with its score and the
-            # decision (per-phrase threshold) is ours, so it can be tuned without re-decoding.
-            for phrase in phrases:
-                f.write(f"{phrase} /1e-40/\n")
-        kws_name, fsg_name = f"kws{n}", f"fsg{n}"
-        self._decoder.add_kws(kws_name, keyfile)
+        # A permissive KWS threshold: every candidate is reported with its score and the
+        # decision (per-phrase threshold) is ours, so it can be tuned without re-decoding.
+        fd, keyfile = tempfile.mkstemp(prefix="assistant-cues-", suffix=".kws")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                for phrase in phrases:
+                    f.write(f"{phrase} /1e-40/\n")
+            kws_name, fsg_name = f"kws{n}", f"fsg{n}"
+            self._decoder.add_kws(kws_name, keyfile)  # read now; the file is not needed later
+        finally:
+            os.unlink(keyfile)
         grammar = "#JSGF V1.0;\ngrammar cues;\n"
         garbage = self._garbage(phrases)
         if self.config.garbage_words and garbage:
@@ -239,5 +241,4 @@ class SphinxCueSpotter:
         return Verdict(Detection(cue, phrase, round(confidence, 3), score, end_s), "accepted", phrase, score)
 
     def close(self) -> None:
-        """Free the temporary keyword files."""
-        self._tmpdir.cleanup()
+        """Nothing to release beyond the decoder, which Python frees; kept for symmetry."""
