@@ -14,7 +14,6 @@ import csv
 import json
 import math
 import shutil
-import statistics
 import subprocess
 import sys
 import time

@@ -24,7 +24,7 @@ from assistant.ears.commands import (
     spot_samples,
 )
 from assistant.ears.ears import SphinxEars
-from assistant.ears.microphone import read_wav
+from assistant.ears.microphone import WavFileMicrophone, read_wav
 from assistant.ears.spotter import SphinxCueSpotter
 from assistant.ears.vad import RATE
 from assistant.errors import DeviceError
@@ -122,7 +122,7 @@ def test_synthesized_cue_phrases_are_recognised(spotter: SphinxCueSpotter, tmp_p
     phrases = {"your turn": "done", "repeat that": "repeat", "i'm finished": "done",
                "wait": "pause", "previous": "back", "yes": "yes"}
     got = {}
-    for phrase, cue in phrases.items():
+    for phrase in phrases:
         heard = spot_samples(say(phrase, tmp_path), None, spotter)
         got[phrase] = heard[0].detection.cue if heard else None
     assert sum(got[p] == c for p, c in phrases.items()) >= 5, got
@@ -205,7 +205,7 @@ def test_own_voice_fed_back_gives_no_cue(tmp_path: Path) -> None:
 
     def run(voice_playing: bool) -> list[str]:
         sink = Collector()
-        ears = SphinxEars(__import__("assistant.ears.microphone", fromlist=["x"]).WavFileMicrophone(path), sink)
+        ears = SphinxEars(WavFileMicrophone(path), sink)
         ears.set_voice_playing(voice_playing)
         ears.start()
         try:

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from assistant.devices import Ears
 import numpy as np
 
+from assistant.devices import Ears
 from assistant.ears.calibrate import measure, noise_floor_db, speech_threshold_db
 from assistant.ears.ears import SphinxEars
 from assistant.ears.listener import CueListener, Heard

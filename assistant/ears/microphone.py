@@ -6,8 +6,8 @@ import contextlib
 import os
 import queue
 import time
-from collections.abc import Iterator
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -146,7 +146,7 @@ class PyAudioMicrophone:
             if device_index is None:
                 try:
                     device_index = int(self._pa.get_default_input_device_info()["index"])
-                except (OSError, IOError) as exc:
+                except OSError as exc:
                     raise DeviceError(
                         "no microphone found: plug one in or check the sound settings "
                         "(PortAudio sees no input device)"
@@ -161,7 +161,7 @@ class PyAudioMicrophone:
                     frames_per_buffer=CHUNK,
                     stream_callback=self._callback,
                 )
-            except (OSError, IOError, ValueError) as exc:
+            except (OSError, ValueError) as exc:
                 raise DeviceError(f"cannot open the microphone at 16 kHz mono: {exc}") from exc
         except DeviceError:
             self._pa.terminate()

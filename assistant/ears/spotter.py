@@ -60,6 +60,8 @@ class SpotterConfig:
     """Speech allowed before the phrase inside one segment ("uh, done")."""
     max_trail_s: float = 0.3
     """Speech allowed after the phrase: a cue must end the utterance, so "done with it" is no cue."""
+    phone_loop_probability: float = 0.1
+    """Prior of the keyword spotter's competing phone loop (PocketSphinx `kws_plp`)."""
     garbage_words: bool = False
     """Put ordinary words beside the cues in the grammar (a word-level garbage model). Off:
     with ~250 words one 1 s clip took over 30 s of CPU, hopeless for a 250 ms decision."""
@@ -96,7 +98,9 @@ class SphinxCueSpotter:
             ) from exc
         self.config = config or SpotterConfig()
         self._lock = threading.Lock()
-        self._decoder = pocketsphinx.Decoder(lm=None, loglevel="FATAL")
+        self._decoder = pocketsphinx.Decoder(
+            lm=None, loglevel="FATAL", kws_plp=self.config.phone_loop_probability
+        )
         self._logmath = self._decoder.get_logmath()
         self._searches: dict[frozenset[str], tuple[str, str, list[str]]] = {}
         self._phones: dict[str, int] = {}
