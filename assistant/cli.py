@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import os
 import sys
 from pathlib import Path
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--voice", help="an eSpeak NG voice (see `assistant voices`)")
     run.add_argument("--rate", type=int, help="speaking rate in words per minute")
     run.add_argument("--volume", type=float, help="volume from 0.0 to 1.0")
+    run.add_argument("--verbose", action="store_true", help="log events (names only, never words) to stderr")
     run.add_argument("--record-to", metavar="FILE.wav", help="also write everything the assistant says to a WAV file")
 
     programme = commands.add_parser("programme", help="work with programme files")
@@ -187,6 +189,11 @@ def run_command(args: argparse.Namespace) -> int:
     from assistant.timers import MonotonicClock
     from assistant.ui import make_view
 
+    if args.verbose:  # our own log only: libraries' debug output may quote what they were given
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(relativeCreated)8.0f ms %(message)s"))
+        logging.getLogger("assistant").addHandler(handler)
+        logging.getLogger("assistant").setLevel(logging.DEBUG)
     programme = load_programme(args.programme) if args.programme else load_builtin()
     if args.partners:
         programme = dataclasses.replace(programme, partners=_two_names(args.partners))

@@ -178,6 +178,9 @@ class Runner:
 
     def dispatch(self, event: Event) -> None:
         now = self.clock.now()
+        if _LOGGER.isEnabledFor(logging.DEBUG):  # names only: never a recognised phrase
+            detail = f" {event.cue} by {event.source}" if isinstance(event, CueHeard) else ""
+            _LOGGER.debug("%s%s in %s", type(event).__name__, detail, self.session.state.value)
         if isinstance(event, VoiceStarted):
             self._voice_busy = True
             self._answers.cancel(ANSWER_TIMER)

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import IO
 
 SAMPLE_SPEC = "rate=16000 channels=1 format=s16le"
 
@@ -36,6 +37,7 @@ class PrivateSoundServer:
             "PULSE_CONFIG_PATH": str(folder / "config"),
         }
         self._daemon: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
         self._echo_module: str | None = None
         self._mic_module: str | None = None
 
@@ -44,6 +46,7 @@ class PrivateSoundServer:
             raise SoundServerUnavailable("pulseaudio is not installed (scripts/setup dev installs it)")
         for name in ("run", "state", "config"):
             (self.folder / name).mkdir(parents=True, exist_ok=True)
+        self._log = open(self.folder / "pulseaudio.log", "wb")  # noqa: SIM115 - closed in stop()
         self._daemon = subprocess.Popen(
             [
                 "pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
@@ -54,7 +57,7 @@ class PrivateSoundServer:
             ],
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=open(self.folder / "pulseaudio.log", "wb"),  # noqa: SIM115 - the daemon owns it
+            stderr=self._log,
         )  # fmt: skip
         deadline = time.monotonic() + 15
         while self.pactl("info", check=False).returncode != 0:
@@ -111,3 +114,6 @@ class PrivateSoundServer:
                 self._daemon.kill()
                 self._daemon.wait(timeout=10)
         self._daemon = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
