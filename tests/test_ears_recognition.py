@@ -95,8 +95,8 @@ def test_real_recordings_cues_found_and_other_words_rejected(spotter: SphinxCueS
             correct += bool(heard) and heard[0].detection.cue == expected
     assert (cues, others) == (20, 130)
     # Regression guards at today's measured level (see benchmarks/CUES_README.md), not the goal.
-    assert correct >= 9, f"only {correct}/20 real cue words recognised"
-    assert false <= 4, f"{false}/130 real non-cue words taken for cues"
+    assert correct >= 10, f"only {correct}/20 real cue words recognised"
+    assert false <= 3, f"{false}/130 real non-cue words taken for cues"
 
 
 @needs_real

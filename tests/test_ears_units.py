@@ -210,3 +210,20 @@ def test_echo_hangover_after_the_voice_stops() -> None:
     listener.feed(noise(1.0, 20, 6))
     listener.finish()
     assert [e.cue for e in events if isinstance(e, CueHeard)] == ["done"]
+
+
+class BrokenSpotter(ScriptedSpotter):
+    """A recognizer that fails on every segment."""
+
+    def judge(self, segment: Segment) -> Verdict:
+        raise RuntimeError("Failed to stop utterance processing")
+
+
+def test_a_failing_recognizer_does_not_stop_listening(caplog: pytest.LogCaptureFixture) -> None:
+    events: list[Event] = []
+    listener = CueListener(BrokenSpotter(None), events.append)  # type: ignore[arg-type]
+    listener.feed(burst_stream())
+    listener.feed(burst_stream())
+    listener.finish()
+    assert [type(e) for e in events] == [SpeechStarted, SpeechStopped] * 2
+    assert "recognizer failed" in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -13,6 +14,8 @@ import numpy as np
 from assistant.ears.spotter import Detection, SphinxCueSpotter, Verdict
 from assistant.ears.vad import FRAME, RATE, EnergyVad, Segment, VadConfig
 from assistant.events import CueHeard, Event, SpeechStarted, SpeechStopped
+
+_LOGGER = logging.getLogger(__name__)
 
 BARGE_IN_CUES: frozenset[str] = frozenset({"pause", "stop"})
 
@@ -102,7 +105,12 @@ class CueListener:
                 self.on_verdict(segment, Verdict(None, "own voice"))
             return
         started = time.perf_counter()
-        verdict = self.spotter.judge(segment)
+        try:
+            verdict = self.spotter.judge(segment)
+        except RuntimeError:
+            # One bad segment must not end listening: log it and treat it as no cue.
+            _LOGGER.exception("the recognizer failed on a %.1f s segment", segment.speech_seconds)
+            verdict = Verdict(None, "recognizer error")
         compute = time.perf_counter() - started
         det = verdict.detection
         if det is not None and ours and det.cue not in BARGE_IN_CUES:

@@ -49,7 +49,7 @@ class Verdict:
 class SpotterConfig:
     """The decision rule. Scores are PocketSphinx KWS log scores (base 1.0001)."""
 
-    base_threshold: float = -1400.0
+    base_threshold: float = -1500.0
     """Threshold for a three-phone phrase; tuned on held-out speakers (see benchmarks/CUES_README.md)."""
     per_phone: float = -100.0
     """Each phone beyond three lowers the threshold: longer phrases collect more score mass but are
@@ -60,6 +60,14 @@ class SpotterConfig:
     """Speech allowed before the phrase inside one segment ("uh, done")."""
     max_trail_s: float = 0.3
     """Speech allowed after the phrase: a cue must end the utterance, so "done with it" is no cue."""
+    verifier: str = "both"
+    """How a candidate is verified: "kws" (keyword-spotting score), "alignment" (forced
+    alignment of the grammar's phrase against a free phone loop over the same frames) or
+    "both" (each must pass: on real speech this halves false accepts and keeps more cues)."""
+    align_threshold: float = -2.0
+    """Alignment verifier: least per-frame log-likelihood ratio (phrase vs phone loop), in
+    PocketSphinx score units; two-phone words must beat it by `short_word_margin`."""
+    short_word_margin: float = 4.0
     phone_loop_probability: float = 0.1
     """Prior of the keyword spotter's competing phone loop (PocketSphinx `kws_plp`)."""
     garbage_words: bool = False
@@ -84,9 +92,10 @@ def _model_words(decoder: object, phrase: str) -> bool:
 class SphinxCueSpotter:
     """Decides whether a speech segment is one of the cues being listened for.
 
-    One `pocketsphinx.Decoder` is kept alive with two searches per listening set: keyword
-    spotting (each phrase against a free phone loop, which gives the confidence) and a grammar
-    of the same phrases (an independent second opinion on *which* phrase it was).
+    One `pocketsphinx.Decoder` is kept alive. Per listening set it holds a grammar of the valid
+    phrases (which names the phrase a segment would be) and a keyword search of the same phrases
+    (each against a phone loop); a free phone loop and forced alignment give a second likelihood
+    ratio. A segment is a cue only when the grammar's phrase passes both ratios and stands apart.
     """
 
     def __init__(self, config: SpotterConfig | None = None) -> None:
@@ -102,6 +111,8 @@ class SphinxCueSpotter:
             lm=None, loglevel="FATAL", kws_plp=self.config.phone_loop_probability
         )
         self._logmath = self._decoder.get_logmath()
+        # A free phone loop (uniform, no phone language model): the "anything else" path.
+        self._decoder.add_allphone_file("_phones", None)
         self._searches: dict[frozenset[str], tuple[str, str, list[str]]] = {}
         self._phones: dict[str, int] = {}
         known = [p for p in PHRASE_TO_CUE if _model_words(self._decoder, p)]
@@ -178,11 +189,22 @@ class SphinxCueSpotter:
         cfg = self.config
         return cfg.base_threshold + cfg.per_phone * (self._phones.get(phrase, 3) - 3)
 
+    def _reset(self) -> None:
+        """Leave the decoder out of any half-finished utterance after a failed pass."""
+        try:
+            self._decoder.end_utt()
+        except RuntimeError:
+            pass  # there was no open utterance: nothing to close
+
     def _decode(self, search: str, pcm: bytes) -> None:
         self._decoder.activate_search(search)
-        self._decoder.start_utt()
-        self._decoder.process_raw(pcm, full_utt=True)
-        self._decoder.end_utt()
+        try:
+            self._decoder.start_utt()
+            self._decoder.process_raw(pcm, full_utt=True)
+            self._decoder.end_utt()
+        except RuntimeError:
+            self._reset()  # so the next segment starts clean
+            raise
 
     def judge(self, segment: Segment) -> Verdict:
         """Decide on one segment; the verdict says why when it is not a cue."""
@@ -210,6 +232,8 @@ class SphinxCueSpotter:
             cue = PHRASE_TO_CUE.get(said)
             if cue is None and cfg.require_grammar_agreement:
                 return Verdict(None, "grammar heard nothing")
+            if cfg.verifier == "alignment":
+                return self._verify_by_alignment(segment, pcm, said, cue)
             # Keyword spotting says *whether*: each phrase's path against a free phone loop
             # over the same frames, a likelihood ratio per phrase.
             self._decode(kws_name, pcm)
@@ -240,9 +264,69 @@ class SphinxCueSpotter:
         cue = PHRASE_TO_CUE[phrase]
         if margin < 0:
             return Verdict(None, "below threshold", phrase, score)
+        if cfg.verifier == "both" and said:
+            # Second opinion only for what passed the first: silence and chatter stay cheap.
+            with self._lock:
+                second = self._verify_by_alignment(segment, pcm, said, cue)
+            if second.detection is None:
+                return second
         confidence = 1.0 / (1.0 + math.exp(-margin / 200.0))
         end_s = segment.start_s + (b + 1) / FRAMES_PER_SECOND
         return Verdict(Detection(cue, phrase, round(confidence, 3), score, end_s), "accepted", phrase, score)
+
+    def _verify_by_alignment(self, segment: Segment, pcm: bytes, phrase: str, cue: str | None) -> Verdict:
+        """Likelihood ratio of the grammar's phrase against a free phone loop, frame for frame."""
+        cfg = self.config
+        if cue is None:
+            return Verdict(None, "grammar heard nothing")
+        dec = self._decoder
+        # Two passes: the first finds the words, the second the phone-level scores.
+        try:
+            dec.set_align_text(phrase)
+            dec.start_utt()
+            dec.process_raw(pcm, full_utt=True)
+            dec.end_utt()
+            dec.set_alignment()
+            dec.start_utt()
+            dec.process_raw(pcm, full_utt=True)
+            dec.end_utt()
+            alignment = dec.get_alignment()
+        except RuntimeError:
+            # The phrase cannot be forced onto this audio (too short, say): not this phrase.
+            self._reset()
+            return Verdict(None, "alignment failed", phrase)
+        words = [w for w in (alignment or []) if not w.name.startswith(("<", "["))]
+        if not words:
+            return Verdict(None, "alignment failed", phrase)
+        a = words[0].start
+        b = words[-1].start + words[-1].duration  # exclusive
+        phrase_score = float(sum(w.score for w in words))
+        self._decode("_phones", pcm)
+        log = self._logmath.log
+        loop_score = 0.0
+        for seg in dec.seg() or []:
+            sa, sb = seg.start_frame, seg.end_frame + 1
+            overlap = min(sb, b) - max(sa, a)
+            if overlap > 0:
+                loop_score += float(log(seg.ascore)) * overlap / (sb - sa)
+        frames = max(b - a, 1)
+        ratio = (phrase_score - loop_score) / frames
+        speech_a = round((segment.speech_start_s - segment.start_s) * FRAMES_PER_SECOND)
+        speech_b = round((segment.speech_end_s - segment.start_s) * FRAMES_PER_SECOND)
+        if (speech_b - b) > cfg.max_trail_s * FRAMES_PER_SECOND or (
+            a - speech_a
+        ) > cfg.max_lead_s * FRAMES_PER_SECOND:
+            return Verdict(None, "not standing apart", phrase, ratio)
+        threshold = cfg.align_threshold
+        if self._phones.get(phrase, 3) <= 2:
+            threshold += cfg.short_word_margin
+        margin = ratio - threshold
+        if margin < 0:
+            return Verdict(None, "below threshold", phrase, ratio)
+        confidence = 1.0 / (1.0 + math.exp(-margin / 2.0))
+        end_s = segment.start_s + b / FRAMES_PER_SECOND
+        det = Detection(cue, phrase, round(confidence, 3), ratio, end_s)
+        return Verdict(det, "accepted", phrase, ratio)
 
     def close(self) -> None:
         """Nothing to release beyond the decoder, which Python frees; kept for symmetry."""
