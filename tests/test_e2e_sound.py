@@ -198,15 +198,18 @@ def test_the_assistant_never_acts_on_its_own_voice(sound_server: PrivateSoundSer
 
 
 def _builtin_short(tmp_path: Path) -> Path:
-    """The built-in programme's words with short rounds, so the whole of it is heard quickly."""
-    text = (ROOT / "assistant" / "programme" / "rebuilding_trust.yaml").read_text()
-    for key, seconds in [("speak_seconds", 20), ("reflect_seconds", 20), ("talk_seconds", 20)]:
-        text = "\n".join(
-            line.split(":")[0] + f": {seconds}" if line.strip().startswith(key + ":") else line
-            for line in text.splitlines()
-        )
+    """The built-in programme's words (full of cue words: "say next", "I'm done", "time out"),
+    cut to its first two steps with short rounds, so a rehearsal with echo takes a few minutes."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "assistant" / "programme" / "rebuilding_trust.yaml").read_text())
+    data["steps"] = data["steps"][:2]
+    for step in data["steps"]:
+        step["exercises"] = step["exercises"][:1]
+        for exercise in step["exercises"]:
+            exercise["speak_seconds"] = 20
     path = tmp_path / "short.yaml"
-    path.write_text(text)
+    path.write_text(yaml.safe_dump(data))
     return path
 
 
