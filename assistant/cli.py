@@ -194,6 +194,7 @@ def run_command(args: argparse.Namespace) -> int:
         handler.setFormatter(logging.Formatter("%(relativeCreated)8.0f ms %(message)s"))
         logging.getLogger("assistant").addHandler(handler)
         logging.getLogger("assistant").setLevel(logging.DEBUG)
+        logging.getLogger("assistant").propagate = False
     programme = load_programme(args.programme) if args.programme else load_builtin()
     if args.partners:
         programme = dataclasses.replace(programme, partners=_two_names(args.partners))

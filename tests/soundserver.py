@@ -76,7 +76,12 @@ class PrivateSoundServer:
         self.pactl("set-default-source", "microphone")
 
     def unplug_microphone(self) -> None:
-        """The microphone disappears, as when a USB headset is pulled out."""
+        """The microphone disappears, as when a USB headset is pulled out.
+
+        PulseAudio would quietly move a recording to another source, so the recordings are
+        ended first, as a device that vanishes ends them."""
+        for line in self.pactl("list", "short", "source-outputs").stdout.splitlines():
+            self.pactl("kill-source-output", line.split()[0], check=False)
         if self._mic_module:
             self.pactl("unload-module", self._mic_module)
             self._mic_module = None

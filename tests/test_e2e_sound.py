@@ -101,12 +101,14 @@ class Assistant:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line)
+        with self.process.stdout:
+            for line in self.process.stdout:
+                self.lines.put(line)
 
     def wait_for(self, text: str, timeout: float = 60) -> bool:
         deadline = time.monotonic() + timeout
@@ -128,9 +130,18 @@ class Assistant:
         try:
             return self.process.wait(timeout=timeout)
         finally:
-            self.wait_for("\0", timeout=0.5)  # collect what is left of the log
-            if self.process.poll() is None:
-                self.process.kill()
+            self.close()
+
+    def close(self) -> None:
+        """Kill the process if it still runs, and collect what is left of its log."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=30)
+        if self.process.stdin:
+            self.process.stdin.close()
+        self._reader.join(timeout=30)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
 
     @property
     def log(self) -> str:
@@ -172,8 +183,7 @@ def test_a_whole_session_driven_only_by_spoken_cues(sound_server: PrivateSoundSe
     finally:
         recording.send_signal(signal.SIGINT)
         recording.wait(timeout=10)
-        if assistant.process.poll() is None:
-            assistant.process.kill()
+        assistant.close()
     assert "No sound output device" not in assistant.log and "Not listening" not in assistant.log
     assert "Step 1: Turns" in assistant.log and "Goodbye." in assistant.log
     # The assistant's voice was heard on the speaker all along: the welcome, the step, the
@@ -222,8 +232,7 @@ def test_stop_cuts_the_assistant_off_mid_sentence(sound_server: PrivateSoundServ
         say_until_heard(sound_server, assistant, stop, "stop")
         assert assistant.finish(timeout=60) == 0, assistant.log[-3000:]
     finally:
-        if assistant.process.poll() is None:
-            assistant.process.kill()
+        assistant.close()
     assert "VoiceFinished" in assistant.log.split("CueHeard stop by voice")[1]
     journal = Journal(tmp_path / "data", "Rebuilding trust together")
     assert journal.saved_place() == Place(0, 0)
@@ -242,8 +251,7 @@ def test_a_lost_microphone_leaves_the_keyboard(sound_server: PrivateSoundServer,
         assert assistant.finish(timeout=60) == 0, assistant.log[-3000:]
     finally:
         sound_server.plug_in_microphone()
-        if assistant.process.poll() is None:
-            assistant.process.kill()
+        assistant.close()
     assert "CueHeard stop by key" in assistant.log
     journal = Journal(tmp_path / "data", "Rebuilding trust together")
     assert journal.saved_place() == Place(0, 0)
