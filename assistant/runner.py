@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 from dataclasses import dataclass
 
 from assistant.devices import Clock, Ears, Post, Voice
@@ -214,7 +215,8 @@ class Runner:
     def _lose_device(self, event: DeviceLost) -> None:
         self.view.notice(event.message)
         if event.device == "microphone" and self.ears:
-            self.ears.close()
+            # A device that failed may hang when closed: never let it hold up the session.
+            threading.Thread(target=self.ears.close, name="close-microphone", daemon=True).start()
             self.ears = None
             self.session.hears_speech = False
         elif event.device == "speaker":

@@ -76,15 +76,15 @@ class PrivateSoundServer:
         self.pactl("set-default-source", "microphone")
 
     def unplug_microphone(self) -> None:
-        """The microphone disappears, as when a USB headset is pulled out.
+        """The microphone goes dead, as when a USB headset is pulled out.
 
-        PulseAudio would quietly move a recording to another source, so the recordings are
-        ended first, as a device that vanishes ends them."""
-        for line in self.pactl("list", "short", "source-outputs").stdout.splitlines():
-            self.pactl("kill-source-output", line.split()[0], check=False)
-        if self._mic_module:
-            self.pactl("unload-module", self._mic_module)
-            self._mic_module = None
+        Unloading the source would not do: PulseAudio quietly moves a recording to another
+        source. A suspended source delivers nothing, which is what a vanished device looks like
+        to PortAudio (its callbacks simply stop)."""
+        self.pactl("suspend-source", "microphone", "1")
+
+    def plug_in_microphone_again(self) -> None:
+        self.pactl("suspend-source", "microphone", "0")
 
     def echo(self, on: bool = True) -> None:
         """Loop what the speaker plays into the microphone."""

@@ -55,12 +55,21 @@ def sound_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateSo
     server.stop()
 
 
-def spoken(tmp_path: Path, text: str) -> Path:
+def spoken(tmp_path: Path, text: str, voice: list[str] = COUPLE_VOICE) -> Path:
     """A partner's phrase in a voice unlike the assistant's, with a little room around it."""
-    raw, padded = tmp_path / f"{text}-raw.wav", tmp_path / f"{text}.wav"
-    subprocess.run(["espeak-ng", *COUPLE_VOICE, "-w", str(raw), text], check=True)
+    name = f"{text}-{'-'.join(voice)}".replace(" ", "_").replace("'", "")
+    raw, padded = tmp_path / f"{name}-raw.wav", tmp_path / f"{name}.wav"
+    subprocess.run(["espeak-ng", *voice, "-w", str(raw), text], check=True)
     _pad(raw, padded)
     return padded
+
+
+PARTNER_VOICES = [COUPLE_VOICE, ["-v", "en-us+m3", "-s", "130"], ["-v", "en+f2", "-s", "160"]]
+
+
+def phrasings(tmp_path: Path, *texts: str) -> list[Path]:
+    """Each phrase in each partner voice: the couple says it again, differently, if not heard."""
+    return [spoken(tmp_path, text, voice) for text in texts for voice in PARTNER_VOICES]
 
 
 def real_clips(word: str, tmp_path: Path) -> list[Path]:
@@ -170,7 +179,8 @@ def loudness(path: Path) -> float:
 def test_a_whole_session_driven_only_by_spoken_cues(sound_server: PrivateSoundServer, tmp_path: Path) -> None:
     programme = tmp_path / "p.yaml"
     programme.write_text(PROGRAMME)
-    go, im_done = real_clips("go", tmp_path), [spoken(tmp_path, "I'm done")]
+    go = real_clips("go", tmp_path) + phrasings(tmp_path, "next step", "let's begin")
+    im_done = phrasings(tmp_path, "I'm done", "I'm finished", "your turn")
     speaker = tmp_path / "speaker.wav"
     recording = sound_server.record_speaker(speaker)
     time.sleep(1)  # parecord takes a moment to connect
@@ -223,8 +233,13 @@ def _builtin_short(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="barge-in is off (issue 4 note): without echo cancellation the ears cannot tell a partner's "
+    "'stop' from the assistant's own 'say stop', so nothing is heard while the voice plays",
+)
 def test_stop_cuts_the_assistant_off_mid_sentence(sound_server: PrivateSoundServer, tmp_path: Path) -> None:
-    stop = real_clips("stop", tmp_path)
+    stop = real_clips("stop", tmp_path) + phrasings(tmp_path, "stop", "end session")
     assistant = Assistant(sound_server, "--data-dir", str(tmp_path / "data"))
     try:
         assert assistant.wait_for("VoiceStarted in welcome", timeout=60)  # the long safety note
@@ -250,7 +265,7 @@ def test_a_lost_microphone_leaves_the_keyboard(sound_server: PrivateSoundServer,
         assistant.process.stdin.flush()
         assert assistant.finish(timeout=60) == 0, assistant.log[-3000:]
     finally:
-        sound_server.plug_in_microphone()
+        sound_server.plug_in_microphone_again()
         assistant.close()
     assert "CueHeard stop by key" in assistant.log
     journal = Journal(tmp_path / "data", "Rebuilding trust together")

@@ -53,8 +53,9 @@ def spotter() -> Iterator[SphinxCueSpotter]:
 def say(text: str, tmp: Path, voice: str = "en-us", speed: int = 160) -> np.ndarray:
     """espeak-ng speech as 16 kHz int16 (espeak writes 22.05 kHz: this also exercises resampling)."""
     path = tmp / f"{abs(hash((text, voice, speed)))}.wav"
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text],
-                   check=True, capture_output=True, timeout=30)
+    subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text], check=True, capture_output=True, timeout=30
+    )
     return read_wav(path)
 
 
@@ -119,8 +120,14 @@ def test_real_clip_restricted_away_is_not_heard(spotter: SphinxCueSpotter) -> No
 
 @needs_espeak
 def test_synthesized_cue_phrases_are_recognised(spotter: SphinxCueSpotter, tmp_path: Path) -> None:
-    phrases = {"your turn": "done", "repeat that": "repeat", "i'm finished": "done",
-               "wait": "pause", "previous": "back", "yes": "yes"}
+    phrases = {
+        "your turn": "done",
+        "repeat that": "repeat",
+        "i'm finished": "done",
+        "wait": "pause",
+        "previous": "back",
+        "yes": "yes",
+    }
     got = {}
     for phrase in phrases:
         heard = spot_samples(say(phrase, tmp_path), None, spotter)
@@ -130,8 +137,12 @@ def test_synthesized_cue_phrases_are_recognised(spotter: SphinxCueSpotter, tmp_p
 
 @needs_espeak
 def test_synthesized_ordinary_speech_gives_no_cue(spotter: SphinxCueSpotter, tmp_path: Path) -> None:
-    for text in ["hello", "dinner", "I am done with waiting for you to change.",
-                 "Can we stop pretending that everything is fine?"]:
+    for text in [
+        "hello",
+        "dinner",
+        "I am done with waiting for you to change.",
+        "Can we stop pretending that everything is fine?",
+    ]:
         assert spot_samples(say(text, tmp_path), None, spotter) == [], text
 
 
@@ -197,9 +208,12 @@ def test_file_ears_post_speech_and_cue_events(tmp_path: Path) -> None:
 
 @needs_espeak
 def test_own_voice_fed_back_gives_no_cue(tmp_path: Path) -> None:
-    prompts = ["When you are ready, say next.", "Your turn.",
-               "Take a moment. If you need a break, say time out.",
-               "Now it is your turn to speak. Say I'm done when you have finished."]
+    prompts = [
+        "When you are ready, say next.",
+        "Your turn.",
+        "Take a moment. If you need a break, say time out.",
+        "Now it is your turn to speak. Say I'm done when you have finished.",
+    ]
     audio = np.concatenate([np.concatenate([say(p, tmp_path), gap(0.6)]) for p in prompts])
     path = write_wav(tmp_path / "prompts.wav", audio)
 

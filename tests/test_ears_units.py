@@ -43,8 +43,14 @@ def test_every_session_cue_has_phrases() -> None:
 
 
 def test_issue_phrases_are_in_the_table() -> None:
-    for phrase, cue in [("i'm done", "done"), ("time out", "timeout"), ("hold on", "pause"),
-                        ("go ahead", "next"), ("not yet", "no"), ("what can i say", "help")]:
+    for phrase, cue in [
+        ("i'm done", "done"),
+        ("time out", "timeout"),
+        ("hold on", "pause"),
+        ("go ahead", "next"),
+        ("not yet", "no"),
+        ("what can i say", "help"),
+    ]:
         assert PHRASE_TO_CUE[phrase] == cue
 
 

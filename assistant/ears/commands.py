@@ -45,9 +45,7 @@ def _listener(only: list[str] | None, spotter: SphinxCueSpotter) -> CueListener:
     return CueListener(spotter, lambda event: None)
 
 
-def spot_file(
-    path: str, only: list[str] | None = None, spotter: SphinxCueSpotter | None = None
-) -> list[Heard]:
+def spot_file(path: str, only: list[str] | None = None, spotter: SphinxCueSpotter | None = None) -> list[Heard]:
     """Every cue the recognizer would act on in this WAV file, in order."""
     return spot_samples(read_wav(path), only, spotter)
 
@@ -110,8 +108,13 @@ def cues_command(files: list[str], only: list[str] | None, continuous: bool, out
             if continuous:
                 for h in heard:
                     d = h.detection
-                    row = {"file": path, "cue": d.cue, "phrase": d.phrase,
-                           "confidence": d.confidence, "at_s": round(h.decided_s, 2)}
+                    row = {
+                        "file": path,
+                        "cue": d.cue,
+                        "phrase": d.phrase,
+                        "confidence": d.confidence,
+                        "at_s": round(h.decided_s, 2),
+                    }
                     out.write(json.dumps(row) + "\n")
             else:
                 # A file is one utterance: report the most confident cue in it, if any.
@@ -153,8 +156,7 @@ def calibrate_command(out: TextIO, seconds: float = 3.0) -> int:
         print(f"assistant calibrate: cannot save {path}: {exc}", file=sys.stderr)
         return 1
     out.write(
-        f"Noise floor {floor:.1f} dB; speech counts above {speech_threshold_db(floor):.1f} dB. "
-        f"Saved to {path}.\n"
+        f"Noise floor {floor:.1f} dB; speech counts above {speech_threshold_db(floor):.1f} dB. Saved to {path}.\n"
     )
     return 0
 

@@ -104,8 +104,7 @@ class WavFileMicrophone:
 # ---- PyAudio ---------------------------------------------------------------------------------
 
 _INSTALL = (
-    "install PortAudio and PyAudio (Debian/Ubuntu: `sudo apt install portaudio19-dev` then "
-    "`pip install pyaudio`)"
+    "install PortAudio and PyAudio (Debian/Ubuntu: `sudo apt install portaudio19-dev` then `pip install pyaudio`)"
 )
 
 
@@ -134,6 +133,10 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+STALL_SECONDS = 2.0
+"""A live microphone delivers a chunk every 100 ms; this long without one means it is gone."""
+
+
 class PyAudioMicrophone:
     """The default input device, 16 kHz mono int16, filled by PortAudio's own callback thread."""
 
@@ -148,8 +151,7 @@ class PyAudioMicrophone:
                     device_index = int(self._pa.get_default_input_device_info()["index"])
                 except OSError as exc:
                     raise DeviceError(
-                        "no microphone found: plug one in or check the sound settings "
-                        "(PortAudio sees no input device)"
+                        "no microphone found: plug one in or check the sound settings (PortAudio sees no input device)"
                     ) from exc
             try:
                 self._stream = self._pa.open(
@@ -167,6 +169,7 @@ class PyAudioMicrophone:
             self._pa.terminate()
             raise
         self._paContinue = pyaudio.paContinue
+        self._last_audio = time.monotonic()
 
     def _callback(self, data: bytes, frames: int, info: Any, status: int) -> tuple[None, int]:
         try:
@@ -182,13 +185,18 @@ class PyAudioMicrophone:
         try:
             data = self._queue.get(timeout=timeout)
         except queue.Empty:
+            # A vanished device often just stops calling back, with no error at all.
+            if time.monotonic() - self._last_audio > STALL_SECONDS:
+                raise DeviceError("the microphone stopped delivering audio (was it unplugged?)") from None
             return np.zeros(0, np.int16)
+        self._last_audio = time.monotonic()
         return np.frombuffer(data, np.int16)
 
     def close(self) -> None:
         """Stop the stream and release PortAudio."""
         try:
-            self._stream.stop_stream()
+            # abort, not stop: stopping waits on a device that may be gone and never answer
+            self._stream.abort_stream()
             self._stream.close()
         finally:
             self._pa.terminate()

@@ -102,14 +102,10 @@ class SphinxCueSpotter:
         try:
             import pocketsphinx
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise DeviceError(
-                "the speech recognizer is missing: install it with `pip install pocketsphinx`"
-            ) from exc
+            raise DeviceError("the speech recognizer is missing: install it with `pip install pocketsphinx`") from exc
         self.config = config or SpotterConfig()
         self._lock = threading.Lock()
-        self._decoder = pocketsphinx.Decoder(
-            lm=None, loglevel="FATAL", kws_plp=self.config.phone_loop_probability
-        )
+        self._decoder = pocketsphinx.Decoder(lm=None, loglevel="FATAL", kws_plp=self.config.phone_loop_probability)
         self._logmath = self._decoder.get_logmath()
         # A free phone loop (uniform, no phone language model): the "anything else" path.
         self._decoder.add_allphone_file("_phones", None)
@@ -119,9 +115,7 @@ class SphinxCueSpotter:
         for phrase in set(PHRASE_TO_CUE) - set(known):
             _LOGGER.warning("cue phrase %r has a word the dictionary lacks; skipped", phrase)
         for phrase in known:
-            self._phones[phrase] = sum(
-                len(self._decoder.lookup_word(w).split()) for w in phrase.split()
-            )
+            self._phones[phrase] = sum(len(self._decoder.lookup_word(w).split()) for w in phrase.split())
         self._cues: frozenset[str] = frozenset()
         self.listen_for(frozenset(CUE_PHRASES))
 
@@ -177,10 +171,7 @@ class SphinxCueSpotter:
         our_sounds = {lookup(w) for w in ours}
         others = {w for p in PHRASE_TO_CUE for w in p.split()} - ours
         words = sorted(set(GARBAGE_WORDS) | others)
-        return [
-            w for w in words
-            if w not in ours and lookup(w) is not None and lookup(w) not in our_sounds
-        ]
+        return [w for w in words if w not in ours and lookup(w) is not None and lookup(w) not in our_sounds]
 
     # ---- decisions -------------------------------------------------------------------------
 
@@ -239,8 +230,7 @@ class SphinxCueSpotter:
             self._decode(kws_name, pcm)
             log = self._logmath.log
             hits = [
-                (float(log(s.prob)), normalise(s.word), s.start_frame, s.end_frame)
-                for s in (self._decoder.seg() or [])
+                (float(log(s.prob)), normalise(s.word), s.start_frame, s.end_frame) for s in (self._decoder.seg() or [])
             ]
         speech_a = round((segment.speech_start_s - segment.start_s) * FRAMES_PER_SECOND)
         speech_b = round((segment.speech_end_s - segment.start_s) * FRAMES_PER_SECOND)
@@ -313,9 +303,7 @@ class SphinxCueSpotter:
         ratio = (phrase_score - loop_score) / frames
         speech_a = round((segment.speech_start_s - segment.start_s) * FRAMES_PER_SECOND)
         speech_b = round((segment.speech_end_s - segment.start_s) * FRAMES_PER_SECOND)
-        if (speech_b - b) > cfg.max_trail_s * FRAMES_PER_SECOND or (
-            a - speech_a
-        ) > cfg.max_lead_s * FRAMES_PER_SECOND:
+        if (speech_b - b) > cfg.max_trail_s * FRAMES_PER_SECOND or (a - speech_a) > cfg.max_lead_s * FRAMES_PER_SECOND:
             return Verdict(None, "not standing apart", phrase, ratio)
         threshold = cfg.align_threshold
         if self._phones.get(phrase, 3) <= 2:

@@ -28,9 +28,7 @@ CUE_PHRASES: dict[str, tuple[str, ...]] = {
 MISSING_CUES: frozenset[str] = frozenset(CUES) - frozenset(CUE_PHRASES)
 """Cues the session knows that have no spoken phrase yet (keyboard only); tests keep this empty."""
 
-PHRASE_TO_CUE: dict[str, str] = {
-    phrase: cue for cue, phrases in CUE_PHRASES.items() for phrase in phrases
-}
+PHRASE_TO_CUE: dict[str, str] = {phrase: cue for cue, phrases in CUE_PHRASES.items() for phrase in phrases}
 
 FLOOR_CUES: frozenset[str] = frozenset({"done", "pause", "timeout", "stop"})
 """What is listened for while a partner holds the floor (used by the benchmark)."""

@@ -27,7 +27,7 @@ class HelpResource:
 
 
 def country_from_locale() -> str:
-    """"GB" from en_GB.UTF-8, or "default" when the system does not say."""
+    """ "GB" from en_GB.UTF-8, or "default" when the system does not say."""
     for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(variable, "")
         if "_" in value:
