@@ -117,3 +117,19 @@ def test_the_journal_holds_numbers_and_names_only(tmp_path: Path) -> None:
     allowed = {"Rebuilding trust together", "Partner A", "Partner B", "speak", "reflect", "talk", "cue", "timer"}
     texts = {t for t in texts if not t.replace(",", "").isdigit()}  # completed steps, as "0,1,2"
     assert texts <= allowed, texts - allowed
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_spotting_cues_makes_no_network_call_and_writes_nothing(tmp_path: Path) -> None:
+    clip = tmp_path / "done.wav"
+    subprocess.run(["espeak-ng", "-w", str(clip), "I'm done"], check=True)
+    code, report, output = run_guarded(tmp_path, "cues", str(clip))
+    assert code == 0, output
+    assert report["network"] == []
+    # PocketSphinx reads its keyword list (our cue phrases, never what was heard) from a file:
+    # a private temporary one, deleted once loaded. Nothing else is written, nothing is left.
+    temporary = (tmp_path / "tmp").resolve()
+    paths = [Path(p).resolve() for p in report["writes"] if not p.startswith("fd ")]
+    assert all(path.parent == temporary for path in paths), paths
+    assert all(path.suffix in ("", ".kws") for path in paths), paths
+    assert _files_in(tmp_path / "tmp") == []
