@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import queue
 import time
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,6 +12,7 @@ import numpy as np
 
 from assistant.ears.vad import RATE
 from assistant.errors import DeviceError
+from assistant.portaudio import import_pyaudio, quiet_stderr
 
 CHUNK = 1600
 """Samples per read: 100 ms keeps the decision latency low and the thread cheap."""
@@ -103,36 +101,6 @@ class WavFileMicrophone:
 
 # ---- PyAudio ---------------------------------------------------------------------------------
 
-_INSTALL = (
-    "install PortAudio and PyAudio (Debian/Ubuntu: `sudo apt install portaudio19-dev` then `pip install pyaudio`)"
-)
-
-
-def _import_pyaudio() -> Any:
-    try:
-        import pyaudio
-    except ImportError as exc:
-        raise DeviceError(f"no microphone support: {_INSTALL}") from exc
-    return pyaudio
-
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Hide the ALSA/JACK chatter PortAudio prints while probing devices."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 STALL_SECONDS = 2.0
 """A live microphone delivers a chunk every 100 ms; this long without one means it is gone."""
 
@@ -141,9 +109,9 @@ class PyAudioMicrophone:
     """The default input device, 16 kHz mono int16, filled by PortAudio's own callback thread."""
 
     def __init__(self, device_index: int | None = None) -> None:
-        pyaudio = _import_pyaudio()
+        pyaudio = import_pyaudio("no microphone support")
         self._queue: queue.Queue[bytes] = queue.Queue(maxsize=200)
-        with _quiet_stderr():
+        with quiet_stderr():
             self._pa = pyaudio.PyAudio()
         try:
             if device_index is None:

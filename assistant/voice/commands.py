@@ -8,9 +8,10 @@ from typing import TextIO
 from assistant.devices import Clock, Post, Voice
 from assistant.errors import AssistantError, DeviceError
 from assistant.events import Event, VoiceFinished
+from assistant.portaudio import INSTALL_PYAUDIO
 from assistant.voice.espeak_voice import EspeakVoice, SteadyClock
 from assistant.voice.player import AudioOut, NullAudioOut
-from assistant.voice.pyaudio_out import INSTALL_PYAUDIO, NO_SPEAKER
+from assistant.voice.pyaudio_out import NO_SPEAKER
 from assistant.voice.recorder import SessionRecorder
 from assistant.voice.tts import TtsWorker, VoiceSettings
 
@@ -109,7 +110,7 @@ def say_command(
         try:
             speaker = open_voice(events.put, voice=voice, rate=rate, volume=volume, record_to=record_to)
         except DeviceError as error:
-            if not str(error).startswith((NO_SPEAKER, INSTALL_PYAUDIO)):
+            if not (str(error).startswith(NO_SPEAKER) or INSTALL_PYAUDIO in str(error)):
                 raise
             out.write(f"{str(error).rstrip('.')}. Showing the text instead.\n")
             speaker = open_voice(

@@ -2,58 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from assistant.errors import DeviceError
+from assistant.portaudio import import_pyaudio, quiet_stderr
 from assistant.voice.pcm import RATE, SAMPLE_WIDTH, resample
 
 _LOGGER = logging.getLogger(__name__)
 
-INSTALL_PYAUDIO = (
-    "PyAudio is not installed: install PortAudio (`sudo apt-get install portaudio19-dev`, "
-    "or just `libportaudio2` for a prebuilt wheel), then `pip install pyaudio`"
-)
 NO_SPEAKER = "No sound output device found, so the assistant cannot speak aloud"
 
 LEAD = 0.06
 """Seconds of sound queued ahead of the device before `write` blocks: enough to ride out
 scheduling hiccups, little enough that a stop is heard at once."""
-
-_STDERR_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence C-level stderr: PortAudio's ALSA and JACK probes print dozens of lines."""
-    with _STDERR_LOCK:
-        try:
-            sys.stderr.flush()
-            saved = os.dup(2)
-        except (OSError, ValueError):
-            yield  # no real stderr (e.g. under a test runner's capture): nothing to hide
-            return
-        try:
-            with open(os.devnull, "wb") as null:
-                os.dup2(null.fileno(), 2)
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
-def _import_pyaudio() -> Any:
-    try:
-        import pyaudio
-    except ImportError as error:  # also when libportaudio is missing
-        raise DeviceError(INSTALL_PYAUDIO) from error
-    return pyaudio
 
 
 class PyAudioOut:
@@ -67,13 +31,13 @@ class PyAudioOut:
     """
 
     def __init__(self, device_index: int | None = None) -> None:
-        pyaudio = _import_pyaudio()
+        pyaudio = import_pyaudio("no sound output")
         self._continue = pyaudio.paContinue
         self._cond = threading.Condition()
         self._pending = bytearray()
         """Device-rate PCM waiting for the callback."""
         self._closed = False
-        with _quiet_stderr():
+        with quiet_stderr():
             self._pa: Any = pyaudio.PyAudio()
         try:
             info = (
@@ -97,7 +61,7 @@ class PyAudioOut:
         last: Exception | None = None
         for rate in dict.fromkeys(rates):
             try:
-                with _quiet_stderr():
+                with quiet_stderr():
                     stream = self._pa.open(
                         format=pyaudio.paInt16,
                         channels=1,
