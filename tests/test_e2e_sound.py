@@ -214,7 +214,7 @@ def test_the_assistant_never_acts_on_its_own_voice(sound_server: PrivateSoundSer
         sound_server.echo(False)
     assert code == 0, assistant.log[-3000:]
     assert "by voice" not in assistant.log, [line for line in assistant.seen if "by voice" in line]
-    assert assistant.log.count("VoiceStarted") > 10
+    assert assistant.log.count("VoiceStarted") >= 5  # it did speak, and heard itself all along
 
 
 def _builtin_short(tmp_path: Path) -> Path:

@@ -163,8 +163,8 @@ class PyAudioMicrophone:
     def close(self) -> None:
         """Stop the stream and release PortAudio."""
         try:
-            # abort, not stop: stopping waits on a device that may be gone and never answer
-            self._stream.abort_stream()
+            # Close without stopping: closing an active stream discards its buffers (as
+            # Pa_AbortStream), while stopping waits on a device that may be gone and never answer.
             self._stream.close()
         finally:
             self._pa.terminate()
