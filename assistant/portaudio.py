@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import sys
 import threading
@@ -25,7 +27,28 @@ def import_pyaudio(purpose: str) -> Any:
         import pyaudio
     except ImportError as error:  # also when libportaudio is missing
         raise DeviceError(f"{purpose}: {INSTALL_PYAUDIO}") from error
+    _silence_alsa_messages()
     return pyaudio
+
+
+_ALSA_ERROR_HANDLER = ctypes.CFUNCTYPE(
+    None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p
+)
+_alsa_handler: Any = None
+
+
+def _silence_alsa_messages() -> None:
+    """ALSA prints "underrun occurred" and the like straight to the couple's terminal whenever the
+    machine is busy; PortAudio recovers by itself, so those lines only alarm. Once per process."""
+    global _alsa_handler
+    if _alsa_handler is not None:
+        return
+    try:
+        asound = ctypes.cdll.LoadLibrary(ctypes.util.find_library("asound") or "libasound.so.2")
+    except OSError:
+        return  # no ALSA (another platform): nothing to silence
+    _alsa_handler = _ALSA_ERROR_HANDLER(lambda *_: None)  # kept alive: ALSA holds the pointer
+    asound.snd_lib_error_set_handler(_alsa_handler)
 
 
 @contextlib.contextmanager
