@@ -87,6 +87,9 @@ FLOOR_CUES = frozenset({"done", "pause", "timeout", "stop"})
 """While someone holds the floor the couple is talking to each other, so the ears listen only for
 these: words like "next" or "go back" are too common in ordinary conversation."""
 
+BREAK_EXPLAINED_CUES = ("resume", "next", "yes", "done", "skip")
+"""During a time-out these only say how long the break still has: it is not cut short."""
+
 TRANSITIONS: list[dict[str, object]] = [
     # Welcome, and an offer to resume where the couple left off.
     {"trigger": ["next", "yes", "skip"], "source": S.WELCOME, "dest": S.RESUME_OFFER, "conditions": "has_saved_place"},
@@ -133,7 +136,7 @@ TRANSITIONS: list[dict[str, object]] = [
     {"trigger": "pause", "source": list(GUIDED_STATES), "dest": S.PAUSED, "before": "remember_paused_place"},
     {"trigger": ["resume", "next", "yes"], "source": S.PAUSED, "dest": None, "after": "come_back_from_pause"},
     {"trigger": "timeout", "source": [*GUIDED_STATES, S.PAUSED], "dest": S.BREAK, "before": "remember_break_place"},
-    {"trigger": ["resume", "next", "yes", "done", "skip"], "source": S.BREAK, "dest": None, "after": "say_break_running"},
+    {"trigger": list(BREAK_EXPLAINED_CUES), "source": S.BREAK, "dest": None, "after": "say_break_running"},
     {"trigger": "break_timer", "source": S.BREAK, "dest": S.BREAK_OVER},
     {"trigger": ["yes", "resume", "next"], "source": S.BREAK_OVER, "dest": None, "after": "come_back_from_break"},
     {"trigger": "no", "source": S.BREAK_OVER, "dest": None, "after": "extend_break"},
@@ -476,8 +479,7 @@ class Session:
         self.trigger("exercise_finished")
 
     def end_phase_early(self) -> None:
-        if self.state in FLOOR_STATES:
-            self._end_phase(self._phase_name(), self._floor_partner(), "cue")
+        self._record_cut_phase("cue")
 
     # ---- within a phase ---------------------------------------------------------------------
 
@@ -521,8 +523,7 @@ class Session:
         else:
             self.return_to = self.state
         # A phase cut short by a time-out is kept as it stood, and starts afresh after the break.
-        if self.return_to in FLOOR_STATES:
-            self._end_phase(self._phase_name(self.return_to), self._floor_partner(self.return_to), "timeout")
+        self._record_cut_phase("timeout")
 
     def say_break_running(self) -> None:
         minutes = max(1, math.ceil((self.break_ends - self.now) / 60))
@@ -552,25 +553,29 @@ class Session:
         return self._take()
 
     def leave_at_once(self) -> None:
-        self._record_cut_phase()
-        self._emit(StopVoice(), *(CancelTimer(name) for name in (*PHASE_TIMERS, BREAK_TIMER)))
+        self._record_cut_phase("cue")
+        self._halt()
         if self.state is not S.CLOSING:
             self._save_progress()
         self._emit(EndSession(completed=self.state is S.CLOSING))
 
-    def _record_cut_phase(self) -> None:
-        """A phase cut short by stopping is kept with the time it had."""
+    def _record_cut_phase(self, ended_by: str) -> None:
+        """A phase cut short (directly, or while paused in it) is kept with the time it had."""
         if self.state in FLOOR_STATES:
-            self._end_phase(self._phase_name(), self._floor_partner(), "cue")
+            self._end_phase(self._phase_name(), self._floor_partner(), ended_by)
         elif self.state is S.PAUSED and self.return_to in FLOOR_STATES:
-            self._end_phase(self._phase_name(self.return_to), self._floor_partner(self.return_to), "cue")
+            self._end_phase(self._phase_name(self.return_to), self._floor_partner(self.return_to), ended_by)
+
+    def _halt(self) -> None:
+        """Silence the voice and every timer."""
+        self._emit(StopVoice(), *(CancelTimer(name) for name in (*PHASE_TIMERS, BREAK_TIMER)))
 
     def stop_here(self) -> None:
         if self.state is S.CLOSING:  # already complete and saved: just stop talking
             self._emit(StopVoice())
             return
-        self._record_cut_phase()
-        self._emit(StopVoice(), *(CancelTimer(name) for name in (*PHASE_TIMERS, BREAK_TIMER)))
+        self._record_cut_phase("cue")
+        self._halt()
         self._save_progress()
         self._emit(Say(self.programme.phrase("stopping")))
         self.say_help_resources()
@@ -597,7 +602,7 @@ class Session:
     def _only_explains(self, cue: str) -> bool:
         """Cues whose only effect here is to explain why they don't apply (e.g. `back` at step 1)."""
         return (cue == "back" and self.state is S.STEP_INTRO and not self.has_previous_step()) or (
-            self.state is S.BREAK and cue != "timeout" and cue in ("resume", "next", "yes", "done", "skip")
+            self.state is S.BREAK and cue in BREAK_EXPLAINED_CUES
         )
 
     def _explain(self, cue: str) -> None:
