@@ -72,6 +72,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("voices", help="list the installed eSpeak NG voices", description="List voices.")
 
+    demo = commands.add_parser(
+        "demo",
+        help="play a short session with a simulated couple into a WAV file and a transcript",
+        description="Play a whole short session with a simulated couple, through the real recognizer, "
+        "into one WAV file and a transcript. Needs no sound device.",
+    )
+    demo.add_argument("--wav", default="demo.wav", metavar="FILE.wav", help="the recording (default: demo.wav)")
+    demo.add_argument("--transcript", default="demo.txt", metavar="FILE.txt", help="who said what (default: demo.txt)")
+    demo.add_argument("--programme", metavar="PATH", help="a programme file (default: a short demo programme)")
+    demo.add_argument("--partners", metavar="NAME,NAME", help="the simulated partners' names")
+    demo.add_argument(
+        "--fast", type=_positive_float, default=10.0, metavar="N", help="waits pass N times faster (default: 10)"
+    )
+
     say = commands.add_parser("say", help="speak one line, to try voice settings", description="Speak one line.")
     say.add_argument("text")
     say.add_argument("--voice")
@@ -113,6 +127,14 @@ def main(argv: list[str] | None = None) -> int:
             from assistant.voice.commands import voices_command
 
             return voices_command(sys.stdout)
+        if args.command == "demo":
+            from assistant.demo import demo_command, demo_programme
+            from assistant.programme import load_programme
+
+            programme = load_programme(args.programme) if args.programme else demo_programme()
+            if args.partners:
+                programme = dataclasses.replace(programme, partners=_two_names(args.partners))
+            return demo_command(args.wav, args.transcript, programme, fast=args.fast, out=sys.stdout)
         if args.command == "say":
             from assistant.voice.commands import say_command
 

@@ -133,3 +133,22 @@ def test_spotting_cues_makes_no_network_call_and_writes_nothing(tmp_path: Path) 
     assert all(path.parent == temporary for path in paths), paths
     assert all(path.suffix in ("", ".kws") for path in paths), paths
     assert _files_in(tmp_path / "tmp") == []
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_the_demo_makes_no_network_call_and_writes_only_its_two_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    wav, transcript = out / "demo.wav", out / "demo.txt"
+    code, report, output = run_guarded(tmp_path, "demo", "--wav", str(wav), "--transcript", str(transcript))
+    assert code == 0, output
+    assert report["network"] == []
+    paths = {Path(p).resolve() for p in report["writes"] if not p.startswith("fd ")}
+    # Besides the recording and the transcript, only PocketSphinx's private keyword list (our cue
+    # phrases), deleted once loaded, as for `cues`. No journal, nothing in the home folder.
+    temporary = (tmp_path / "tmp").resolve()
+    assert {p for p in paths if p.parent != temporary} == {wav.resolve(), transcript.resolve()}, paths
+    assert all(p.suffix in ("", ".kws") for p in paths if p.parent == temporary), paths
+    assert _files_in(tmp_path / "tmp") == []
+    assert _files_in(tmp_path / "home") == []
+    assert sorted(p.name for p in out.iterdir()) == ["demo.txt", "demo.wav"]
