@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.ears.vad import FRAME, RATE, Segment
-from assistant.ears.vocabulary import CUE_PHRASES, GARBAGE_WORDS, PHRASE_TO_CUE, normalise
+from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE, normalise
 from assistant.errors import DeviceError
 
 _LOGGER = logging.getLogger(__name__)
@@ -49,11 +47,14 @@ class Verdict:
 class SpotterConfig:
     """The decision rule. Scores are PocketSphinx KWS log scores (base 1.0001)."""
 
-    base_threshold: float = -1500.0
-    """Threshold for a three-phone phrase; tuned on held-out speakers (see benchmarks/CUES_README.md)."""
-    per_phone: float = -100.0
+    base_threshold: float = -1600.0
+    """Keyword-score threshold for a three-phone phrase (tuned with `benchmarks/cues.py --compare`)."""
+    per_phone: float = -150.0
     """Each phone beyond three lowers the threshold: longer phrases collect more score mass but are
     far less confusable; two-phone words ("go", "no") get a stricter threshold."""
+    kws_tail_s: float = 0.3
+    """Quiet appended to a segment before keyword spotting: PocketSphinx reports a keyword only
+    `kws_delay` frames after it ends, so a phrase ending at the segment's end was never reported."""
     max_speech_s: float = 1.8
     """A segment with more speech than this is conversation, not a cue."""
     max_lead_s: float = 0.6
@@ -61,22 +62,17 @@ class SpotterConfig:
     max_trail_s: float = 0.3
     """Speech allowed after the phrase: a cue must end the utterance, so "done with it" is no cue."""
     verifier: str = "both"
-    """How a candidate is verified: "kws" (keyword-spotting score), "alignment" (forced
-    alignment of the grammar's phrase against a free phone loop over the same frames) or
-    "both" (each must pass: on real speech this halves false accepts and keeps more cues)."""
+    """How the grammar's phrase is verified: "kws" (its keyword-spotting score), "alignment"
+    (forced alignment of the phrase against a free phone loop over the same frames) or "both"
+    (each must pass: they make different mistakes, so together they cut false accepts most)."""
     align_threshold: float = -2.0
     """Alignment verifier: least per-frame log-likelihood ratio (phrase vs phone loop), in
     PocketSphinx score units; two-phone words must beat it by `short_word_margin`."""
-    short_word_margin: float = 4.0
+    short_word_margin: float = 2.0
+    alignment_alone_min_phones: int = 5
+    """A phrase this long that the keyword search reports no hit for is judged by alignment alone."""
     phone_loop_probability: float = 0.1
     """Prior of the keyword spotter's competing phone loop (PocketSphinx `kws_plp`)."""
-    garbage_words: bool = False
-    """Put ordinary words beside the cues in the grammar (a word-level garbage model). Off:
-    with ~250 words one 1 s clip took over 30 s of CPU, hopeless for a 250 ms decision."""
-    garbage_weight: float = 1.0
-    """JSGF weight of the garbage branch against the cue branch (1 = equal prior)."""
-    require_grammar_agreement: bool = True
-    """The grammar decode of the same segment must pick the same cue (cuts false accepts ~3x)."""
     target_peak: float = 16000.0
     """Segments are scaled to this peak before decoding, so quiet talkers look like near ones."""
     max_gain: float = 60.0
@@ -105,17 +101,26 @@ class SphinxCueSpotter:
             raise DeviceError("the speech recognizer is missing: install it with `pip install pocketsphinx`") from exc
         self.config = config or SpotterConfig()
         self._lock = threading.Lock()
-        self._decoder = pocketsphinx.Decoder(lm=None, loglevel="FATAL", kws_plp=self.config.phone_loop_probability)
+        # A permissive keyword threshold: every candidate is reported with its score and the
+        # decision (per-phrase threshold) is ours, so it can be tuned without re-decoding.
+        self._decoder = pocketsphinx.Decoder(
+            lm=None, loglevel="FATAL", kws_plp=self.config.phone_loop_probability, kws_threshold=1e-40
+        )
         self._logmath = self._decoder.get_logmath()
         # A free phone loop (uniform, no phone language model): the "anything else" path.
         self._decoder.add_allphone_file("_phones", None)
-        self._searches: dict[frozenset[str], tuple[str, str, list[str]]] = {}
+        self._grammars: dict[frozenset[str], str] = {}
         self._phones: dict[str, int] = {}
+        self._keyword_searches: dict[str, str] = {}
         known = [p for p in PHRASE_TO_CUE if _model_words(self._decoder, p)]
         for phrase in set(PHRASE_TO_CUE) - set(known):
             _LOGGER.warning("cue phrase %r has a word the dictionary lacks; skipped", phrase)
-        for phrase in known:
+        for n, phrase in enumerate(known):
             self._phones[phrase] = sum(len(self._decoder.lookup_word(w).split()) for w in phrase.split())
+            # One keyword search per phrase, so a phrase's score is never hidden by an
+            # overlapping hit of a shorter one ("done" inside "I'm done").
+            self._keyword_searches[phrase] = f"kws{n}"
+            self._decoder.add_keyphrase(f"kws{n}", phrase)
         self._cues: frozenset[str] = frozenset()
         self.listen_for(frozenset(CUE_PHRASES))
 
@@ -127,7 +132,7 @@ class SphinxCueSpotter:
         return self._cues
 
     def listen_for(self, cues: Iterable[str]) -> None:
-        """Restrict decoding to these cues' phrases (searches are built once per set, then cached)."""
+        """Restrict decoding to these cues' phrases (a grammar is built once per set, then cached)."""
         wanted = frozenset(cues) & frozenset(CUE_PHRASES)
         unknown = frozenset(cues) - wanted
         if unknown:
@@ -135,43 +140,12 @@ class SphinxCueSpotter:
             _LOGGER.info("no spoken phrases for cue(s) %s", ", ".join(sorted(unknown)))
         with self._lock:
             self._cues = wanted
-            if wanted and wanted not in self._searches:
-                self._searches[wanted] = self._build(wanted, len(self._searches))
-
-    def _build(self, cues: frozenset[str], n: int) -> tuple[str, str, list[str]]:
-        phrases = [p for c, ps in CUE_PHRASES.items() if c in cues for p in ps if p in self._phones]
-        # A permissive KWS threshold: every candidate is reported with its score and the
-        # decision (per-phrase threshold) is ours, so it can be tuned without re-decoding.
-        fd, keyfile = tempfile.mkstemp(prefix="assistant-cues-", suffix=".kws")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                for phrase in phrases:
-                    f.write(f"{phrase} /1e-40/\n")
-            kws_name, fsg_name = f"kws{n}", f"fsg{n}"
-            self._decoder.add_kws(kws_name, keyfile)  # read now; the file is not needed later
-        finally:
-            os.unlink(keyfile)
-        grammar = "#JSGF V1.0;\ngrammar cues;\n"
-        garbage = self._garbage(phrases)
-        if self.config.garbage_words and garbage:
-            # Cue phrases compete with ordinary words: other speech matches those instead.
-            w = self.config.garbage_weight
-            grammar += f"public <top> = /1/ <cue> | /{w}/ <other>+;\n"
-            grammar += "<other> = " + " | ".join(garbage) + ";\n"
-            grammar += "<cue> = " + " | ".join(phrases) + ";\n"
-        else:
-            grammar += "public <cue> = " + " | ".join(phrases) + ";\n"
-        self._decoder.add_jsgf_string(fsg_name, grammar)
-        return kws_name, fsg_name, phrases
-
-    def _garbage(self, phrases: list[str]) -> list[str]:
-        """Competing words: the garbage list plus other cues' words, minus sound-alikes of ours."""
-        lookup = self._decoder.lookup_word
-        ours = {w for p in phrases for w in p.split()}
-        our_sounds = {lookup(w) for w in ours}
-        others = {w for p in PHRASE_TO_CUE for w in p.split()} - ours
-        words = sorted(set(GARBAGE_WORDS) | others)
-        return [w for w in words if w not in ours and lookup(w) is not None and lookup(w) not in our_sounds]
+            if wanted and wanted not in self._grammars:
+                phrases = [p for c, ps in CUE_PHRASES.items() if c in wanted for p in ps if p in self._phones]
+                name = f"fsg{len(self._grammars)}"
+                grammar = "#JSGF V1.0;\ngrammar cues;\npublic <cue> = " + " | ".join(phrases) + ";\n"
+                self._decoder.add_jsgf_string(name, grammar)
+                self._grammars[wanted] = name
 
     # ---- decisions -------------------------------------------------------------------------
 
@@ -205,64 +179,67 @@ class SphinxCueSpotter:
         with self._lock:
             if not self._cues:
                 return Verdict(None, "not listening")
-            kws_name, fsg_name, phrases = self._searches[self._cues]
-            x = segment.pcm.astype(np.float64)
-            peak = float(np.abs(x).max()) if len(x) else 0.0
-            if peak <= 0.0:
+            pcm = self._prepare(segment.pcm)
+            if pcm is None:
                 return Verdict(None, "silence")
-            gain = min(cfg.target_peak / peak, cfg.max_gain)
-            # A little fixed noise: digitally silent gaps (synthetic or gated audio) otherwise
-            # give log-energy features of minus infinity and derail cepstral mean normalisation.
-            dither = np.random.default_rng(len(x)).standard_normal(len(x)) * cfg.dither
-            pcm = np.clip(x * gain + dither, -32768, 32767).astype(np.int16).tobytes()
             # The grammar names the best-matching phrase; it is forced to pick one, so it says
             # *which* cue it would be, never *whether*.
-            self._decode(fsg_name, pcm)
+            self._decode(self._grammars[self._cues], pcm)
             hyp = self._decoder.hyp()
-            said = normalise(hyp.hypstr) if hyp is not None else ""
-            cue = PHRASE_TO_CUE.get(said)
-            if cue is None and cfg.require_grammar_agreement:
-                return Verdict(None, "grammar heard nothing")
+            phrase = normalise(hyp.hypstr) if hyp is not None else ""
+            cue = PHRASE_TO_CUE.get(phrase)
+            if cue is None or phrase not in self._phones:
+                return Verdict(None, "grammar heard nothing", phrase or None)
             if cfg.verifier == "alignment":
-                return self._verify_by_alignment(segment, pcm, said, cue)
-            # Keyword spotting says *whether*: each phrase's path against a free phone loop
-            # over the same frames, a likelihood ratio per phrase.
-            self._decode(kws_name, pcm)
+                return self._verify_by_alignment(segment, pcm, phrase, cue)
+            # Keyword spotting says *whether*: the phrase's path against a free phone loop.
+            rng = np.random.default_rng(len(pcm))
+            tail = np.round(rng.standard_normal(round(cfg.kws_tail_s * RATE)) * cfg.dither).astype(np.int16)
+            self._decode(self._keyword_searches[phrase], pcm + tail.tobytes())
             log = self._logmath.log
-            hits = [
-                (float(log(s.prob)), normalise(s.word), s.start_frame, s.end_frame) for s in (self._decoder.seg() or [])
-            ]
+            hits = [(float(log(s.prob)), s.start_frame, s.end_frame) for s in (self._decoder.seg() or [])]
         speech_a = round((segment.speech_start_s - segment.start_s) * FRAMES_PER_SECOND)
         speech_b = round((segment.speech_end_s - segment.start_s) * FRAMES_PER_SECOND)
-        best: tuple[float, float, str, int] | None = None
-        for score, phrase, a, b in hits:
-            if phrase not in self._phones:
-                continue
-            if cfg.require_grammar_agreement and PHRASE_TO_CUE[phrase] != cue:
-                continue
-            # Stand-apart rule: the phrase must be (nearly) all the speech in the segment.
-            if (speech_b - b) > cfg.max_trail_s * FRAMES_PER_SECOND:
-                continue
-            if (a - speech_a) > cfg.max_lead_s * FRAMES_PER_SECOND:
-                continue
-            margin = score - self.threshold(phrase)
-            if best is None or margin > best[0]:
-                best = (margin, score, phrase, b)
-        if best is None:
-            return Verdict(None, "no keyword match", said or None)
-        margin, score, phrase, b = best
-        cue = PHRASE_TO_CUE[phrase]
+        # Stand-apart rule: the phrase must be (nearly) all the speech in the segment.
+        standing = [
+            (score, b)
+            for score, a, b in hits
+            if (speech_b - b) <= cfg.max_trail_s * FRAMES_PER_SECOND
+            and (a - speech_a) <= cfg.max_lead_s * FRAMES_PER_SECOND
+        ]
+        if not standing:
+            if self._phones[phrase] >= cfg.alignment_alone_min_phones and cfg.verifier == "both":
+                # The keyword search often loses long phrases to its beam ("time out", "over to
+                # you") though they are the least confusable: the alignment ratio decides alone.
+                with self._lock:
+                    return self._verify_by_alignment(segment, pcm, phrase, cue)
+            return Verdict(None, "no keyword match", phrase)
+        score, b = max(standing)
+        margin = score - self.threshold(phrase)
         if margin < 0:
             return Verdict(None, "below threshold", phrase, score)
-        if cfg.verifier == "both" and said:
+        if cfg.verifier == "both":
             # Second opinion only for what passed the first: silence and chatter stay cheap.
             with self._lock:
-                second = self._verify_by_alignment(segment, pcm, said, cue)
+                second = self._verify_by_alignment(segment, pcm, phrase, cue)
             if second.detection is None:
                 return second
         confidence = 1.0 / (1.0 + math.exp(-margin / 200.0))
         end_s = segment.start_s + (b + 1) / FRAMES_PER_SECOND
         return Verdict(Detection(cue, phrase, round(confidence, 3), score, end_s), "accepted", phrase, score)
+
+    def _prepare(self, samples: np.ndarray) -> bytes | None:
+        """The segment as the decoder should hear it: scaled to a common peak, lightly dithered."""
+        cfg = self.config
+        x = samples.astype(np.float64)
+        peak = float(np.abs(x).max()) if len(x) else 0.0
+        if peak <= 0.0:
+            return None
+        gain = min(cfg.target_peak / peak, cfg.max_gain)
+        # A little fixed noise: digitally silent gaps (synthetic or gated audio) otherwise
+        # give log-energy features of minus infinity and derail cepstral mean normalisation.
+        dither = np.random.default_rng(len(x)).standard_normal(len(x)) * cfg.dither
+        return np.clip(x * gain + dither, -32768, 32767).astype(np.int16).tobytes()
 
     def _verify_by_alignment(self, segment: Segment, pcm: bytes, phrase: str, cue: str | None) -> Verdict:
         """Likelihood ratio of the grammar's phrase against a free phone loop, frame for frame."""
