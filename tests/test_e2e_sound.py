@@ -233,11 +233,6 @@ def _builtin_short(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="barge-in is off (issue 4 note): without echo cancellation the ears cannot tell a partner's "
-    "'stop' from the assistant's own 'say stop', so nothing is heard while the voice plays",
-)
 def test_stop_cuts_the_assistant_off_mid_sentence(sound_server: PrivateSoundServer, tmp_path: Path) -> None:
     stop = real_clips("stop", tmp_path) + phrasings(tmp_path, "stop", "end session")
     assistant = Assistant(sound_server, "--data-dir", str(tmp_path / "data"))

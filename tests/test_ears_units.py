@@ -196,10 +196,40 @@ def test_own_voice_is_not_judged_at_all() -> None:
     assert spotter.judged == 0
 
 
-def test_barge_in_lets_only_pause_and_stop_through() -> None:
-    assert listen(ScriptedSpotter("next"), voice_playing=True, barge_in=True) == []
-    events = listen(ScriptedSpotter("stop"), voice_playing=True, barge_in=True)
+def barge_in(spotter: ScriptedSpotter, echo: bool) -> list[Event]:
+    """Our voice plays for 3 s (heard by the microphone when `echo`), then a partner speaks over it."""
+    events: list[Event] = []
+    listener = CueListener(spotter, events.append)  # type: ignore[arg-type]
+    listener.feed(noise(1.0, 20))
+    listener.set_voice_playing(True)
+    room = tone(3.0, 3000) if echo else noise(3.0, 20, 7)
+    listener.feed(room)
+    listener.feed(burst_stream())
+    listener.finish()
+    return events
+
+
+def test_barge_in_lets_only_pause_and_stop_through_in_an_echo_free_room() -> None:
+    assert barge_in(ScriptedSpotter("next"), echo=False) == []
+    events = barge_in(ScriptedSpotter("stop"), echo=False)
     assert [e for e in events if isinstance(e, CueHeard)][0].cue == "stop"
+
+
+def test_no_barge_in_where_the_microphone_hears_the_speaker() -> None:
+    spotter = ScriptedSpotter("stop")
+    assert barge_in(spotter, echo=True) == []
+
+
+def test_no_barge_in_before_the_room_is_known() -> None:
+    """Sound as our first line starts counts as its echo: no barge-in until a quiet start is heard."""
+    events: list[Event] = []
+    spotter = ScriptedSpotter("stop")
+    listener = CueListener(spotter, events.append)  # type: ignore[arg-type]
+    listener.feed(noise(1.0, 20))
+    listener.set_voice_playing(True)
+    listener.feed(np.concatenate([tone(0.4, 3000) + noise(0.4, 20, 1), noise(1.0, 20, 2)]))
+    listener.finish()
+    assert events == [] and spotter.judged == 0 and not listener.echo_free
 
 
 def test_echo_hangover_after_the_voice_stops() -> None:

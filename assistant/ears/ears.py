@@ -25,7 +25,7 @@ class SphinxEars:
         post: Callable[[Event], None],
         spotter: SphinxCueSpotter | None = None,
         floor_db: float | None = None,
-        barge_in: bool = False,
+        barge_in: bool = True,
         on_end: Callable[[], None] | None = None,
     ) -> None:
         self._source = source

@@ -6,6 +6,7 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -40,15 +41,23 @@ class CueListener:
     vad: EnergyVad = field(default_factory=lambda: EnergyVad(VadConfig()))
     echo_hangover_s: float = 0.35
     """Room echo of our own voice dies out within this after playback stops."""
-    barge_in: bool = False
-    """Act on "pause"/"stop" while our voice plays. Off: without echo cancellation a partner's
-    "stop" cannot be told apart from the assistant saying "stop", and hearing itself is worse."""
+    barge_in: bool = True
+    """Act on "pause"/"stop" while our voice plays, where that can be told apart from our own
+    voice: only once the microphone has been found not to hear the speaker (see `echo_free`)."""
+    echo_onset_frames: int = 60
+    """Frames (600 ms) after our voice starts in which the microphone's echo of it is judged: a
+    partner rarely starts talking exactly then, so loud frames there are the speaker's echo."""
+    max_echo_fraction: float = 0.2
+    """Loud frames allowed in that window for the room to count as echo-free."""
     on_verdict: Callable[[Segment, Verdict], None] | None = None
     heard: list[Heard] = field(default_factory=list)
     _buffer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
     _voice_spans: list[list[float]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _announced: bool = False
+    _onset: list[int] = field(default_factory=list)
+    """Frames heard, and loud ones, since our current line started (while within the window)."""
+    _onset_fractions: deque[float] = field(default_factory=lambda: deque(maxlen=3))
 
     @property
     def now_s(self) -> float:
@@ -66,10 +75,32 @@ class CueListener:
             if playing:
                 if not self._voice_spans or self._voice_spans[-1][1] != math.inf:
                     self._voice_spans.append([now, math.inf])
+                    self._onset = [0, 0]
             elif self._voice_spans and self._voice_spans[-1][1] == math.inf:
                 self._voice_spans[-1][1] = now + self.echo_hangover_s
             # Spans that ended long ago cannot overlap a segment any more.
             self._voice_spans = [s for s in self._voice_spans if s[1] > now - 10.0]
+
+    @property
+    def echo_free(self) -> bool:
+        """True when the microphone barely heard the starts of our last lines (headphones, a far
+        speaker or echo cancellation upstream): then speech during our voice is the couple's,
+        and "pause" or "stop" in it may cut the voice off. Unknown until one line has started."""
+        fractions = list(self._onset_fractions)
+        return bool(fractions) and max(fractions) < self.max_echo_fraction
+
+    def _note_echo(self, voiced: bool) -> None:
+        """Count one frame of the start of our current line."""
+        if not self._onset or self._onset[0] >= self.echo_onset_frames:
+            return
+        self._onset[0] += 1
+        self._onset[1] += voiced
+        if self._onset[0] == self.echo_onset_frames:
+            self._onset_fractions.append(self._onset[1] / self.echo_onset_frames)
+
+    def _voice_playing_now(self) -> bool:
+        with self._lock:
+            return bool(self._voice_spans) and self._voice_spans[-1][1] == math.inf
 
     def _voice_overlaps(self, start_s: float, end_s: float) -> bool:
         with self._lock:
@@ -82,6 +113,9 @@ class CueListener:
         self._buffer = data[n:]
         for i in range(0, n, FRAME):
             segment = self.vad.process(data[i : i + FRAME])
+            if self._voice_playing_now():
+                with self._lock:
+                    self._note_echo(self.vad.last_voiced)
             if self.vad.in_speech and not self._announced:
                 self._announced = True
                 if not self._voice_overlaps(self.now_s - 0.05, math.inf):
@@ -100,7 +134,7 @@ class CueListener:
         ours = self._voice_overlaps(segment.start_s, segment.end_s)
         if not ours:
             self.post(SpeechStopped(seconds=round(segment.speech_seconds, 2)))
-        if ours and not self.barge_in:
+        if ours and not (self.barge_in and self.echo_free):
             if self.on_verdict is not None:
                 self.on_verdict(segment, Verdict(None, "own voice"))
             return

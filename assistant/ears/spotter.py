@@ -70,7 +70,9 @@ class SpotterConfig:
     PocketSphinx score units; two-phone words must beat it by `short_word_margin`."""
     short_word_margin: float = 2.0
     alignment_alone_min_phones: int = 5
-    """A phrase this long that the keyword search reports no hit for is judged by alignment alone."""
+    """A phrase this long that the keyword search reports no hit for is judged by alignment alone..."""
+    alignment_alone_margin: float = 3.0
+    """...and must then beat the alignment threshold by this much."""
     phone_loop_probability: float = 0.1
     """Prior of the keyword spotter's competing phone loop (PocketSphinx `kws_plp`)."""
     target_peak: float = 16000.0
@@ -212,7 +214,7 @@ class SphinxCueSpotter:
                 # The keyword search often loses long phrases to its beam ("time out", "over to
                 # you") though they are the least confusable: the alignment ratio decides alone.
                 with self._lock:
-                    return self._verify_by_alignment(segment, pcm, phrase, cue)
+                    return self._verify_by_alignment(segment, pcm, phrase, cue, cfg.alignment_alone_margin)
             return Verdict(None, "no keyword match", phrase)
         score, b = max(standing)
         margin = score - self.threshold(phrase)
@@ -241,7 +243,9 @@ class SphinxCueSpotter:
         dither = np.random.default_rng(len(x)).standard_normal(len(x)) * cfg.dither
         return np.clip(x * gain + dither, -32768, 32767).astype(np.int16).tobytes()
 
-    def _verify_by_alignment(self, segment: Segment, pcm: bytes, phrase: str, cue: str | None) -> Verdict:
+    def _verify_by_alignment(
+        self, segment: Segment, pcm: bytes, phrase: str, cue: str | None, stricter_by: float = 0.0
+    ) -> Verdict:
         """Likelihood ratio of the grammar's phrase against a free phone loop, frame for frame."""
         cfg = self.config
         if cue is None:
@@ -282,7 +286,7 @@ class SphinxCueSpotter:
         speech_b = round((segment.speech_end_s - segment.start_s) * FRAMES_PER_SECOND)
         if (speech_b - b) > cfg.max_trail_s * FRAMES_PER_SECOND or (a - speech_a) > cfg.max_lead_s * FRAMES_PER_SECOND:
             return Verdict(None, "not standing apart", phrase, ratio)
-        threshold = cfg.align_threshold
+        threshold = cfg.align_threshold + stricter_by
         if self._phones.get(phrase, 3) <= 2:
             threshold += cfg.short_word_margin
         margin = ratio - threshold

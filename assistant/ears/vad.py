@@ -71,6 +71,8 @@ class EnergyVad:
     """Current noise-floor estimate; None until the first frames arrive (or calibration sets it)."""
     frames_seen: int = 0
     in_speech: bool = False
+    last_voiced: bool = False
+    """Whether the latest frame was loud enough to count as voiced."""
     _history: list[np.ndarray] = field(default_factory=list)
     _levels: list[float] = field(default_factory=list)
     _seg_frames: list[np.ndarray] = field(default_factory=list)
@@ -107,6 +109,7 @@ class EnergyVad:
         self._update_floor(level)
         floor = self.floor_db if self.floor_db is not None else level
         voiced = level > max(floor + cfg.on_db, cfg.min_level_db)
+        self.last_voiced = voiced
         still = level > max(floor + cfg.off_db, cfg.min_level_db - 4.0)
         self._levels.append(level)
         if not self.in_speech:
