@@ -233,7 +233,7 @@ timing: {speak_seconds: 120, reflect_seconds: 60, talk_seconds: 180}
 welcome: >
   Welcome, both of you. In this short session I give the floor to one of you at a time,
   and keep time so that each of you is heard.
-  Say "I'm done" when you have finished speaking. When you are ready, say "next".
+  Say "your turn" when you have finished speaking. When you are ready, say "next".
 closing: That is the end of this short session. Thank you both for listening so well.
 steps:
   - title: Listening well
@@ -252,7 +252,7 @@ steps:
     exercises:
       - title: Plan one shared activity
         format: talk
-        prompt: Choose one thing, a day and a time. Say "I'm done" when you have agreed.
+        prompt: Choose one thing, a day and a time. Say "I'm finished" when you have agreed.
 """
 """Two short steps: a speaker-listener exercise, then an open conversation. The phrases come from
 the built-in programme."""

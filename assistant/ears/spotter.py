@@ -52,9 +52,9 @@ class SpotterConfig:
     per_phone: float = -150.0
     """Each phone beyond three lowers the threshold: longer phrases collect more score mass but are
     far less confusable; two-phone words ("go", "no") get a stricter threshold."""
-    kws_tail_s: float = 0.3
+    kws_tail_s: float = 0.15
     """Quiet appended to a segment before keyword spotting: PocketSphinx reports a keyword only
-    `kws_delay` frames after it ends, so a phrase ending at the segment's end was never reported."""
+    `kws_delay` (10) frames after it ends, so a phrase ending at the segment's end was never reported."""
     max_speech_s: float = 1.8
     """A segment with more speech than this is conversation, not a cue."""
     max_lead_s: float = 0.6
