@@ -6,6 +6,9 @@
   assistant opens "the microphone" and "the speaker" exactly as on a laptop.
 - `echo()`: the speaker's monitor looped into the microphone at full level, as a laptop's
   microphone hears its own speakers.
+- `PrivateSoundServer(folder, tap=True)`: the same two devices, built as the two channels of one
+  stereo null sink `tap` (`mic_feed` its left, `speaker` its right), so `record_tap()` hears what
+  goes into the microphone and what comes out of the speaker on one sample clock (for latency).
 
 Nothing system-wide changes: the daemon's runtime, state and config live in a temporary folder,
 and `PULSE_RUNTIME_PATH` points clients (ours and the assistant's) at it.
@@ -16,11 +19,17 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import IO
 
-SAMPLE_SPEC = "rate=16000 channels=1 format=s16le"
+import numpy as np
+
+RATE = 16000
+SAMPLE_SPEC = f"rate={RATE} channels=1 format=s16le"
+TAP_CHANNELS = {"mic_feed": "front-left", "speaker": "front-right"}
+"""With `tap=True`: which channel of the stereo sink `tap` each device is."""
 
 
 class SoundServerUnavailable(RuntimeError):
@@ -28,8 +37,9 @@ class SoundServerUnavailable(RuntimeError):
 
 
 class PrivateSoundServer:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, tap: bool = False) -> None:
         self.folder = folder
+        self.tap = tap
         self.env = {
             **os.environ,
             "PULSE_RUNTIME_PATH": str(folder / "run"),
@@ -47,13 +57,20 @@ class PrivateSoundServer:
         for name in ("run", "state", "config"):
             (self.folder / name).mkdir(parents=True, exist_ok=True)
         self._log = open(self.folder / "pulseaudio.log", "wb")  # noqa: SIM115 - closed in stop()
+        if self.tap:
+            devices = [f"--load=module-null-sink sink_name=tap rate={RATE} channels=2 format=s16le"] + [
+                f"--load=module-remap-sink sink_name={name} master=tap {SAMPLE_SPEC} channel_map=mono "
+                f"master_channel_map={channel} remix=no"
+                for name, channel in TAP_CHANNELS.items()
+            ]
+        else:
+            devices = [f"--load=module-null-sink sink_name={name} {SAMPLE_SPEC}" for name in ("speaker", "mic_feed")]
         self._daemon = subprocess.Popen(
             [
                 "pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
                 "--disable-shm=yes", "--log-target=stderr",
                 "--load=module-native-protocol-unix",
-                f"--load=module-null-sink sink_name=speaker {SAMPLE_SPEC}",
-                f"--load=module-null-sink sink_name=mic_feed {SAMPLE_SPEC}",
+                *devices,
             ],
             env=self.env,
             stdout=subprocess.DEVNULL,
@@ -107,6 +124,13 @@ class PrivateSoundServer:
             env=self.env,
         )
 
+    def record_tap(self, latency_msec: int = 10) -> TapRecording:
+        """Start recording the stereo `tap` (needs `tap=True`): left what the microphone hears,
+        right what the speaker plays, sample for sample on the sink's one clock."""
+        if not self.tap:
+            raise RuntimeError("record_tap() needs PrivateSoundServer(folder, tap=True)")
+        return TapRecording(self, latency_msec)
+
     def pactl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, check=check, timeout=15)
 
@@ -122,3 +146,94 @@ class PrivateSoundServer:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+
+class TapRecording:
+    """`parec` of the tap's monitor, read as it arrives, each read stamped with `time.monotonic()`.
+
+    A null sink renders only while something plays into it, so a stream of silence keeps the
+    tap's clock running for the whole recording. The stamps place the recording on the monotonic
+    clock (shared with other processes' logs): a frame can arrive late but never before it was
+    rendered, so the earliest arrival relative to its position, among the reads within a few
+    seconds, gives the offset (to within a few milliseconds at `latency_msec`).
+    """
+
+    WINDOW_S = 1.0
+    """Reads within this of a frame place it in time (robust to a slowly drifting offset)."""
+
+    def __init__(self, server: PrivateSoundServer, latency_msec: int) -> None:
+        self._data = bytearray()
+        self._lock = threading.Lock()
+        self._stamps: list[tuple[int, float]] = []
+        """(frames received so far, time.monotonic() on arrival), one a read."""
+        self._zeros = open("/dev/zero", "rb")  # noqa: SIM115 - closed in stop()
+        self._silence = subprocess.Popen(
+            ["pacat", "--playback", "--device=tap", "--raw", "--format=s16le", f"--rate={RATE}", "--channels=2"],
+            env=server.env, stdin=self._zeros,
+        )  # fmt: skip
+        self._process = subprocess.Popen(
+            ["parec", "--device=tap.monitor", "--raw", "--format=s16le", f"--rate={RATE}", "--channels=2",
+             f"--latency-msec={latency_msec}"],
+            env=server.env, stdout=subprocess.PIPE,
+        )  # fmt: skip
+        self._reader = threading.Thread(target=self._read, name="tap-recording", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self._process.stdout is not None
+        with self._process.stdout:
+            while chunk := self._process.stdout.read1(4096):
+                arrived = time.monotonic()
+                with self._lock:
+                    self._data += chunk
+                    self._stamps.append((len(self._data) // 4, arrived))
+
+    def wait_until_running(self, timeout: float = 15) -> None:
+        """Until the recording has begun (parec takes a moment to connect)."""
+        deadline = time.monotonic() + timeout
+        while self.frames < RATE // 2:
+            if time.monotonic() > deadline:
+                raise SoundServerUnavailable("the tap recording did not start")
+            time.sleep(0.05)
+
+    @property
+    def frames(self) -> int:
+        """Stereo frames recorded so far."""
+        with self._lock:
+            return len(self._data) // 4
+
+    def samples(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Frames [start, stop) as an int16 array of shape (n, 2): microphone, speaker."""
+        with self._lock:
+            end = len(self._data) // 4 if stop is None else min(stop, len(self._data) // 4)
+            data = bytes(self._data[4 * max(0, start) : 4 * max(start, end)])
+        return np.frombuffer(data, np.int16).reshape(-1, 2)
+
+    def _offset(self, near: float) -> float:
+        """time.monotonic() of frame 0, judged from the reads around `near` (seconds into the recording)."""
+        with self._lock:
+            stamps = np.array(self._stamps, dtype=np.float64).reshape(-1, 2)
+        if not len(stamps):
+            raise RuntimeError("nothing recorded yet")
+        offsets = stamps[:, 1] - stamps[:, 0] / RATE
+        close = np.abs(stamps[:, 0] / RATE - near) <= self.WINDOW_S
+        return float(offsets[close].min() if close.any() else offsets.min())
+
+    def monotonic_at(self, frame: float) -> float:
+        """`time.monotonic()` at which `frame` was rendered."""
+        return self._offset(frame / RATE) + frame / RATE
+
+    def frame_at(self, monotonic: float) -> int:
+        """The frame rendered at `time.monotonic()` == `monotonic`."""
+        with self._lock:
+            first = self._stamps[0] if self._stamps else (0, monotonic)
+        rough = (monotonic - first[1]) + first[0] / RATE
+        return round((monotonic - self._offset(rough)) * RATE)
+
+    def stop(self) -> None:
+        for process in (self._process, self._silence):
+            if process.poll() is None:
+                process.terminate()
+            process.wait(timeout=10)
+        self._zeros.close()
+        self._reader.join(timeout=10)
