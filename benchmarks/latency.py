@@ -33,7 +33,7 @@ earliest arrival: a line can come late, never early; checked against a monotonic
 which can lead the render by up to one 10 ms block: against a click of known output latency,
 within 1 ms unloaded, up to about 10 ms early during a session). So:
 
-- recognizer share = `CueHeard` - cue end: the microphone's 100 ms buffers and the endpointer's
+- recognizer share = `CueHeard` - cue end: the microphone's 20 ms buffers and the endpointer's
   100 ms hangover ("endpoint", to `SpeechStopped`, logged as the segment closes), then the
   decoding ("decode", `SpeechStopped` -> `CueHeard`);
 - voice share = onset - `CueHeard`: the session, rendering the first buffer, and the output
@@ -41,8 +41,10 @@ within 1 ms unloaded, up to about 10 ms early during a session). So:
   carried out the cue, journal and all, often after the sound has started.)
 
 A null sink is an idealised device: a real laptop adds its converters' and ALSA's buffers (a few
-ms to a few tens of ms each way), and its microphone hears room noise between cues where ours
-hears digital silence. Real speech is read from ../shared/speech at run time (never copied here);
+ms to a few tens of ms each way). A null sink is also digitally silent between cues, against
+which a recording's own background hiss looks like speech to the endpointer; so quiet room noise
+(-66 dBFS, `PrivateSoundServer.room_noise`) plays into the microphone all along, as a laptop's
+microphone hears its room. Real speech is read from ../shared/speech at run time (never copied here);
 without it the benchmark says so and exits. About 7 minutes for the default 50 cues on 2 cores.
 Prints a table; the last line is one JSON object (median_ms, p95_ms, n, misses, shares, ...).
 """
@@ -553,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
         server.start()
     except SoundServerUnavailable as error:
         sys.exit(f"latency: {error}")
+    server.room_noise()
     try:
         print(f"Measuring {target} answered cues ({', '.join(words)}; a miss is no answer within {args.timeout:g} s):")
         cues, runs, streams = run(server, work, words, target, args.timeout, started + args.max_minutes * 60)

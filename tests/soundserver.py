@@ -49,6 +49,7 @@ class PrivateSoundServer:
         self._daemon: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._echo_module: str | None = None
+        self._room: subprocess.Popen[bytes] | None = None
         self._mic_module: str | None = None
 
     def start(self) -> None:
@@ -134,7 +135,31 @@ class PrivateSoundServer:
     def pactl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, check=check, timeout=15)
 
+    def room_noise(self, rms: float = 16.0) -> None:
+        """Quiet, steady noise in the microphone from now on (RMS 16 is -66 dBFS), as a laptop's
+        microphone hears its room: never the digital silence a null sink gives between cues,
+        against which a recording's own background hiss would sound like speech."""
+        self._room = subprocess.Popen(
+            ["pacat", "--playback", "--device=mic_feed", "--raw", "--format=s16le", f"--rate={RATE}", "--channels=1"],
+            env=self.env, stdin=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        threading.Thread(target=self._feed_room, args=(self._room, rms), name="room-noise", daemon=True).start()
+
+    @staticmethod
+    def _feed_room(player: subprocess.Popen[bytes], rms: float) -> None:
+        rng = np.random.default_rng(0)
+        assert player.stdin is not None
+        try:
+            while player.poll() is None:  # pacat's buffer paces the writes
+                player.stdin.write(np.round(rng.standard_normal(RATE // 10) * rms).astype(np.int16).tobytes())
+        except (BrokenPipeError, ValueError, OSError):
+            pass  # the player was stopped
+
     def stop(self) -> None:
+        if self._room is not None:
+            self._room.terminate()
+            self._room.wait(timeout=10)
+            self._room = None
         if self._daemon and self._daemon.poll() is None:
             self._daemon.terminate()
             try:

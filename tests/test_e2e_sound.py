@@ -51,6 +51,7 @@ def sound_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateSo
         server.start()
     except SoundServerUnavailable as error:
         pytest.skip(str(error))
+    server.room_noise()
     yield server
     server.stop()
 
