@@ -50,6 +50,7 @@ class PrivateSoundServer:
         self._log: IO[bytes] | None = None
         self._echo_module: str | None = None
         self._room: subprocess.Popen[bytes] | None = None
+        self._room_feeder: threading.Thread | None = None
         self._mic_module: str | None = None
 
     def start(self) -> None:
@@ -143,7 +144,8 @@ class PrivateSoundServer:
             ["pacat", "--playback", "--device=mic_feed", "--raw", "--format=s16le", f"--rate={RATE}", "--channels=1"],
             env=self.env, stdin=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        threading.Thread(target=self._feed_room, args=(self._room, rms), name="room-noise", daemon=True).start()
+        self._room_feeder = threading.Thread(target=self._feed_room, args=(self._room, rms), name="room-noise")
+        self._room_feeder.start()
 
     @staticmethod
     def _feed_room(player: subprocess.Popen[bytes], rms: float) -> None:
@@ -159,6 +161,13 @@ class PrivateSoundServer:
         if self._room is not None:
             self._room.terminate()
             self._room.wait(timeout=10)
+            if self._room_feeder is not None:
+                self._room_feeder.join(timeout=10)
+            assert self._room.stdin is not None
+            try:
+                self._room.stdin.close()
+            except BrokenPipeError:
+                pass  # pacat has gone; the pipe is closed all the same
             self._room = None
         if self._daemon and self._daemon.poll() is None:
             self._daemon.terminate()
