@@ -98,10 +98,6 @@ class CueListener:
         if self._onset[0] == self.echo_onset_frames:
             self._onset_fractions.append(self._onset[1] / self.echo_onset_frames)
 
-    def _voice_playing_now(self) -> bool:
-        with self._lock:
-            return bool(self._voice_spans) and self._voice_spans[-1][1] == math.inf
-
     def _voice_overlaps(self, start_s: float, end_s: float) -> bool:
         with self._lock:
             return any(a < end_s and start_s < b for a, b in self._voice_spans)
@@ -113,8 +109,8 @@ class CueListener:
         self._buffer = data[n:]
         for i in range(0, n, FRAME):
             segment = self.vad.process(data[i : i + FRAME])
-            if self._voice_playing_now():
-                with self._lock:
+            with self._lock:
+                if self._voice_spans and self._voice_spans[-1][1] == math.inf:  # our voice plays now
                     self._note_echo(self.vad.last_voiced)
             if self.vad.in_speech and not self._announced:
                 self._announced = True
