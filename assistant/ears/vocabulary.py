@@ -52,28 +52,3 @@ def phrases_for(cues: Iterable[str]) -> list[str]:
 def cue_of(phrase: str) -> str | None:
     """The cue a recognised phrase stands for, or None."""
     return PHRASE_TO_CUE.get(normalise(phrase))
-
-
-# Ordinary words that compete with the cues inside the recognizer's grammar (a word-level
-# garbage model): speech that is not a cue should match one of these better than any cue.
-# Words of the cue phrases themselves, and words that sound exactly like them, are left out.
-GARBAGE_WORDS: tuple[str, ...] = tuple(
-    """
-    a about after again all also always am an and any are as ask at away baby bad bed
-    before being best better big bird bit both boy but by call came cat change child
-    close cold come could cut dad day dear did do does dog down each eat eight end even
-    ever every eye face fact far feel felt few fight find fine first five fix for four free
-    friend from fun gave get girl give glad god gone good got great grow had half hand
-    happy hard has have he head hear heart her here him his home hope hot house how hurt
-    if in into is it its job just keep kid kind knew last late laugh learn leave left less
-    let life like little live long look lose lost lot love made make man many marvin may
-    mean men might mind miss mom money more most mother much must my name need never new
-    nice night nine now of off oh old once one only or other our own part people place
-    plan play please put quite rather read real right room run sad same saw school see
-    seem seven she sheila should show side since sit six small so some son soon sorry
-    still such sure take talk tell ten than thank the them then there these they thing
-    think those though three through tree true trust try two under until up upon us use
-    very walk want was watch water way we well went were when where which while who why
-    will with without woman word work world would wow write wrong year yet zero
-    """.split()
-)
