@@ -14,7 +14,6 @@ the user's is read or written, only the WAV file and the transcript asked for.
 
 from __future__ import annotations
 
-import wave
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,15 +30,11 @@ from assistant.ears.vocabulary import CUE_PHRASES
 from assistant.errors import AssistantError, DeviceError
 from assistant.events import (
     Action,
-    CancelTimer,
     Chime,
     CueHeard,
     EndSession,
     Event,
-    HoldTimers,
-    ReleaseTimers,
     Say,
-    StartTimer,
     StopVoice,
     TimerFinished,
     VoiceFinished,
@@ -52,7 +47,7 @@ from assistant.session import FLOOR_STATES, S, Session
 from assistant.timers import FakeClock, Timers
 from assistant.voice.chimes import load_chimes
 from assistant.voice.pcm import RATE as VOICE_RATE
-from assistant.voice.pcm import scale
+from assistant.voice.pcm import scale, write_wav
 from assistant.voice.player import Clip
 from assistant.voice.tts import RENDER_TIMEOUT, Renderer, TtsWorker, VoiceSettings
 
@@ -559,18 +554,12 @@ class Demo:
 
     def _carry_out(self, actions: list[Action]) -> None:
         for action in actions:
+            if self.timers.carry_out(action):
+                continue
             if isinstance(action, Say | Chime):
                 self._voice_queue.append(action)
             elif isinstance(action, StopVoice):
                 self._voice_queue.clear()  # the couple never talks over the voice: nothing plays now
-            elif isinstance(action, StartTimer):
-                self.timers.start(action.name, action.seconds)
-            elif isinstance(action, CancelTimer):
-                self.timers.cancel(action.name)
-            elif isinstance(action, HoldTimers):
-                self.timers.hold()
-            elif isinstance(action, ReleaseTimers):
-                self.timers.release()
             elif isinstance(action, EndSession):
                 self._ending = action
             # Progress, rounds and what the screen shows are the journal's and the view's: none here.
@@ -660,15 +649,6 @@ def _sentence(phrase: str) -> str:
 # ---- files ---------------------------------------------------------------------------------------
 
 
-def write_wav(path: Path, samples: np.ndarray) -> None:
-    """16 kHz mono 16-bit, as the ears hear it."""
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(RATE)
-        wav.writeframes(samples.astype("<i2").tobytes())
-
-
 def transcript(demo: Demo) -> str:
     """The whole conversation, one utterance a line, with a header and the tallies."""
     result = demo.result
@@ -713,7 +693,7 @@ def demo_command(wav: str, transcript_file: str, programme: Programme, *, fast: 
     finally:
         worker.close()
     try:
-        write_wav(targets[0], result.recording)
+        write_wav(targets[0], result.recording.astype("<i2").tobytes(), rate=RATE)  # as the ears hear it
         targets[1].write_text(transcript(demo), encoding="utf-8")
     except OSError as error:
         raise AssistantError(f"cannot write the demo's files: {error}") from None

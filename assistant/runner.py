@@ -15,19 +15,16 @@ from dataclasses import dataclass
 from assistant.devices import Clock, Ears, Post, Voice
 from assistant.events import (
     Action,
-    CancelTimer,
     Chime,
     CueHeard,
     DeviceLost,
     EndSession,
     Event,
-    HoldTimers,
     QuickExitRequested,
     QuitRequested,
     RecordNotReady,
     RecordRound,
     RecordTimeout,
-    ReleaseTimers,
     SaveProgress,
     Say,
     ShowHeading,
@@ -35,7 +32,6 @@ from assistant.events import (
     ShowSummary,
     SpeechStarted,
     SpeechStopped,
-    StartTimer,
     StopVoice,
     TimerFinished,
     VoiceFinished,
@@ -261,6 +257,8 @@ class Runner:
 
     def _carry_out(self, actions: list[Action]) -> None:
         for action in actions:
+            if self.timers.carry_out(action):
+                continue
             if isinstance(action, Say):
                 self.view.said(action.text)
                 self._voice_busy = True
@@ -271,14 +269,6 @@ class Runner:
                 self.voice.chime(action.name)
             elif isinstance(action, StopVoice):
                 self.voice.stop()
-            elif isinstance(action, StartTimer):
-                self.timers.start(action.name, action.seconds)
-            elif isinstance(action, CancelTimer):
-                self.timers.cancel(action.name)
-            elif isinstance(action, HoldTimers):
-                self.timers.hold()
-            elif isinstance(action, ReleaseTimers):
-                self.timers.release()
             elif isinstance(action, ShowHeading):
                 self.view.heading(action.text)
             elif isinstance(action, ShowNotice):

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from assistant.devices import Clock
+from assistant.events import Action, CancelTimer, HoldTimers, ReleaseTimers, StartTimer
 
 
 class MonotonicClock:
@@ -95,6 +96,20 @@ class Timers:
             if timer.deadline is None:
                 timer.deadline = now + timer.remaining
         self._held = False
+
+    def carry_out(self, action: Action) -> bool:
+        """Carry out a session's timer action; False if `action` is not about timers."""
+        if isinstance(action, StartTimer):
+            self.start(action.name, action.seconds)
+        elif isinstance(action, CancelTimer):
+            self.cancel(action.name)
+        elif isinstance(action, HoldTimers):
+            self.hold()
+        elif isinstance(action, ReleaseTimers):
+            self.release()
+        else:
+            return False
+        return True
 
     @property
     def held(self) -> bool:

@@ -58,12 +58,12 @@ def read_wav(path: Path) -> bytes:
     return resample(data, rate, RATE)
 
 
-def write_wav(path: Path, pcm: bytes) -> None:
-    """Write `pcm` as a 16-bit mono WAV file at `RATE`."""
+def write_wav(path: Path, pcm: bytes, rate: int = RATE) -> None:
+    """Write `pcm` as a 16-bit mono WAV file at `rate` (the voice's own, unless told)."""
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(SAMPLE_WIDTH)
-        wav.setframerate(RATE)
+        wav.setframerate(rate)
         wav.writeframes(pcm)
 
 
