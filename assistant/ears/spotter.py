@@ -200,15 +200,7 @@ class SphinxCueSpotter:
             self._decode(self._keyword_searches[phrase], pcm + tail.tobytes())
             log = self._logmath.log
             hits = [(float(log(s.prob)), s.start_frame, s.end_frame) for s in (self._decoder.seg() or [])]
-        speech_a = round((segment.speech_start_s - segment.start_s) * FRAMES_PER_SECOND)
-        speech_b = round((segment.speech_end_s - segment.start_s) * FRAMES_PER_SECOND)
-        # Stand-apart rule: the phrase must be (nearly) all the speech in the segment.
-        standing = [
-            (score, b)
-            for score, a, b in hits
-            if (speech_b - b) <= cfg.max_trail_s * FRAMES_PER_SECOND
-            and (a - speech_a) <= cfg.max_lead_s * FRAMES_PER_SECOND
-        ]
+        standing = [(score, b) for score, a, b in hits if self._stands_apart(segment, a, b)]
         if not standing:
             if self._phones[phrase] >= cfg.alignment_alone_min_phones and cfg.verifier == "both":
                 # The keyword search often loses long phrases to its beam ("time out", "over to
@@ -230,6 +222,15 @@ class SphinxCueSpotter:
         end_s = segment.start_s + (b + 1) / FRAMES_PER_SECOND
         return Verdict(Detection(cue, phrase, round(confidence, 3), score, end_s), "accepted", phrase, score)
 
+    def _stands_apart(self, segment: Segment, a: int, b: int) -> bool:
+        """The stand-apart rule: a phrase over frames [a, b] of the segment must be (nearly) all
+        its speech, so a cue ends its utterance ("done with it" is no cue)."""
+        cfg = self.config
+        speech_a = round((segment.speech_start_s - segment.start_s) * FRAMES_PER_SECOND)
+        speech_b = round((segment.speech_end_s - segment.start_s) * FRAMES_PER_SECOND)
+        trail_ok = (speech_b - b) <= cfg.max_trail_s * FRAMES_PER_SECOND
+        return trail_ok and (a - speech_a) <= cfg.max_lead_s * FRAMES_PER_SECOND
+
     def _prepare(self, samples: np.ndarray) -> bytes | None:
         """The segment as the decoder should hear it: scaled to a common peak, lightly dithered."""
         cfg = self.config
@@ -244,12 +245,10 @@ class SphinxCueSpotter:
         return np.clip(x * gain + dither, -32768, 32767).astype(np.int16).tobytes()
 
     def _verify_by_alignment(
-        self, segment: Segment, pcm: bytes, phrase: str, cue: str | None, stricter_by: float = 0.0
+        self, segment: Segment, pcm: bytes, phrase: str, cue: str, stricter_by: float = 0.0
     ) -> Verdict:
         """Likelihood ratio of the grammar's phrase against a free phone loop, frame for frame."""
         cfg = self.config
-        if cue is None:
-            return Verdict(None, "grammar heard nothing")
         dec = self._decoder
         # Two passes: the first finds the words, the second the phone-level scores.
         try:
@@ -282,9 +281,7 @@ class SphinxCueSpotter:
                 loop_score += float(log(seg.ascore)) * overlap / (sb - sa)
         frames = max(b - a, 1)
         ratio = (phrase_score - loop_score) / frames
-        speech_a = round((segment.speech_start_s - segment.start_s) * FRAMES_PER_SECOND)
-        speech_b = round((segment.speech_end_s - segment.start_s) * FRAMES_PER_SECOND)
-        if (speech_b - b) > cfg.max_trail_s * FRAMES_PER_SECOND or (a - speech_a) > cfg.max_lead_s * FRAMES_PER_SECOND:
+        if not self._stands_apart(segment, a, b):
             return Verdict(None, "not standing apart", phrase, ratio)
         threshold = cfg.align_threshold + stricter_by
         if self._phones.get(phrase, 3) <= 2:
