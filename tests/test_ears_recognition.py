@@ -95,7 +95,7 @@ def test_real_recordings_cues_found_and_other_words_rejected(spotter: SphinxCueS
             cues += 1
             correct += bool(heard) and heard[0].detection.cue == expected
     assert (cues, others) == (20, 130)
-    # Regression guards at today's measured level (see benchmarks/CUES_README.md), not the goal.
+    # Regression guards at today's measured level (README, "Hearing cues" figures), not the goal.
     assert correct >= 10, f"only {correct}/20 real cue words recognised"
     assert false <= 3, f"{false}/130 real non-cue words taken for cues"
 
@@ -157,8 +157,9 @@ def test_cue_in_the_middle_of_conversation_is_found_at_the_right_time(
     cue_end = (len(before) + RATE) / RATE + speech_end(cue)
     heard = spot_samples(stream, FLOOR, spotter)
     assert [h.detection.cue for h in heard] == ["done"]
-    # Decided after the phrase ended, within the endpointer's hangover and some slack.
-    assert 0.0 <= heard[0].decided_s - cue_end <= 0.4
+    # Decided after the phrase ended, within the endpointer's hangover and some slack (the
+    # recognizer's own wall-clock time is left out: this machine's speed is not under test).
+    assert 0.0 <= heard[0].decided_s - heard[0].compute_s - cue_end <= 0.4
     assert abs(heard[0].detection.end_s - cue_end) <= 0.2
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.ears.listener import CueListener
+from assistant.ears.listener import CueListener, Heard
 from assistant.ears.microphone import PyAudioMicrophone, WavFileMicrophone, read_wav, resample
 from assistant.ears.spotter import Detection, Verdict
-from assistant.ears.vad import FRAME, RATE, EnergyVad, Segment
+from assistant.ears.vad import FRAME, RATE, EnergyVad, Segment, VadConfig
 from assistant.ears.vocabulary import CUE_PHRASES, MISSING_CUES, PHRASE_TO_CUE, cue_of, phrases_for
 from assistant.errors import DeviceError
 from assistant.events import CUES, CueHeard, Event, SpeechStarted, SpeechStopped
@@ -88,6 +88,24 @@ def test_vad_finds_a_burst_and_ends_it_quickly() -> None:
     assert 0.1 <= seg.end_s - seg.speech_end_s <= 0.2
 
 
+def test_vad_offers_the_segment_early_with_the_same_audio() -> None:
+    x = np.concatenate([noise(1.0, 20), tone(0.5, 3000) + noise(0.5, 20, 1), noise(1.0, 20, 2)])
+    vad = EnergyVad()
+    tentative = []
+    for i in range(0, len(x) - FRAME + 1, FRAME):
+        closed = vad.process(x[i : i + FRAME])
+        if vad.tentative is not None:
+            tentative.append(vad.tentative)
+        if closed is not None:
+            break
+    assert closed is not None and len(tentative) == 1
+    early = tentative[0]
+    assert np.array_equal(early.pcm, closed.pcm)
+    assert (early.start_s, early.speech_end_s) == (closed.start_s, closed.speech_end_s)
+    cfg = vad.config
+    assert closed.end_s - early.end_s == pytest.approx((cfg.hangover_frames - cfg.tail_frames) * FRAME / RATE)
+
+
 def test_vad_hears_a_very_quiet_talker_in_a_quieter_room() -> None:
     # Peak well under 1% of full scale, as some of the real recordings are.
     x = np.concatenate([noise(1.0, 2), tone(0.4, 200) + noise(0.4, 2, 1), noise(1.0, 2, 2)])
@@ -158,9 +176,10 @@ class ScriptedSpotter:
     def __init__(self, cue: str | None) -> None:
         self.cue = cue
         self.judged = 0
+        self.cues: frozenset[str] = frozenset()
 
     def listen_for(self, cues: frozenset[str]) -> None:
-        pass
+        self.cues = cues
 
     def judge(self, segment: Segment) -> Verdict:
         self.judged += 1
@@ -194,6 +213,60 @@ def test_own_voice_is_not_judged_at_all() -> None:
     spotter = ScriptedSpotter("next")
     assert listen(spotter, voice_playing=True) == []
     assert spotter.judged == 0
+
+
+class SlowSpotter(ScriptedSpotter):
+    """Takes `seconds` of a hand-advanced clock to judge a segment."""
+
+    def __init__(self, cue: str, seconds: float) -> None:
+        super().__init__(cue)
+        self.seconds = seconds
+        self.now = 0.0
+        self.lengths: list[int] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def judge(self, segment: Segment) -> Verdict:
+        self.now += self.seconds
+        self.lengths.append(len(segment.pcm))
+        return super().judge(segment)
+
+
+def heard_after(spotter: SlowSpotter, stream: np.ndarray) -> list[Heard]:
+    listener = CueListener(spotter, lambda event: None, clock=spotter.clock)  # type: ignore[arg-type]
+    listener.feed(stream)
+    listener.finish()
+    return listener.heard
+
+
+def test_the_recognizer_decides_during_the_hangover() -> None:
+    """Judged once, on the segment as it stood after `tail_frames` of quiet; a quick verdict is
+    ready when the hangover closes the segment, a slow one some time after the tentative close."""
+    cfg = VadConfig()
+    window = (cfg.hangover_frames - cfg.tail_frames) * FRAME / RATE
+    quick = SlowSpotter("done", window / 2)
+    [heard] = heard_after(quick, burst_stream())
+    assert quick.judged == 1
+    speech_end = 1.4
+    assert heard.decided_s == pytest.approx(speech_end + cfg.hangover_frames * FRAME / RATE, abs=0.03)
+    slow = SlowSpotter("done", 0.2)
+    [heard] = heard_after(slow, burst_stream())
+    assert slow.judged == 1 and heard.compute_s == pytest.approx(0.2)
+    assert heard.decided_s == pytest.approx(speech_end + cfg.tail_frames * FRAME / RATE + 0.2, abs=0.03)
+
+
+def test_an_early_verdict_is_dropped_when_speech_resumes() -> None:
+    """A pause longer than the tail but shorter than the hangover: the first verdict is wasted and
+    the whole segment (both bursts) is judged again when it really closes."""
+    cfg = VadConfig()
+    pause = (cfg.tail_frames + 2) * FRAME / RATE
+    burst = tone(0.3, 3000) + noise(0.3, 20, 1)
+    stream = np.concatenate([noise(1.0, 20), burst, noise(pause, 20, 3), burst, noise(1.0, 20, 2)])
+    spotter = SlowSpotter("done", 0.01)
+    heard = heard_after(spotter, stream)
+    assert len(heard) == 1 and spotter.judged == 2
+    assert spotter.lengths[1] > spotter.lengths[0] + 0.3 * RATE
 
 
 def barge_in(spotter: ScriptedSpotter, echo: bool) -> list[Event]:

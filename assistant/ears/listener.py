@@ -27,7 +27,8 @@ class Heard:
 
     detection: Detection
     decided_s: float
-    """Stream time at which the decision could be made (segment close)."""
+    """Stream time at which the decision was made, were the audio arriving live: the segment's
+    close, or later when the recognizer (started at the tentative close) was still working."""
     compute_s: float
     """Wall-clock seconds the recognizer took for this segment."""
 
@@ -50,6 +51,8 @@ class CueListener:
     max_echo_fraction: float = 0.2
     """Loud frames allowed in that window for the room to count as echo-free."""
     on_verdict: Callable[[Segment, Verdict], None] | None = None
+    clock: Callable[[], float] = time.perf_counter
+    """Wall clock that times the recognizer (tests pass a fake one)."""
     heard: list[Heard] = field(default_factory=list)
     _buffer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
     _voice_spans: list[list[float]] = field(default_factory=list)
@@ -58,6 +61,9 @@ class CueListener:
     _onset: list[int] = field(default_factory=list)
     """Frames heard, and loud ones, since our current line started (while within the window)."""
     _onset_fractions: deque[float] = field(default_factory=lambda: deque(maxlen=3))
+    _early: tuple[tuple[float, float, bool, frozenset[str]], Verdict, float, float] | None = None
+    """The verdict on the latest tentative segment: (which segment and cue set, verdict, stream
+    time it was ready, compute seconds). Used if the segment closes unchanged."""
 
     @property
     def now_s(self) -> float:
@@ -116,6 +122,8 @@ class CueListener:
                 self._announced = True
                 if not self._voice_overlaps(self.now_s - 0.05, math.inf):
                     self.post(SpeechStarted())
+            if self.vad.tentative is not None:
+                self._judge_early(self.vad.tentative)
             if segment is not None:
                 self._segment(segment)
 
@@ -125,23 +133,49 @@ class CueListener:
         if segment is not None:
             self._segment(segment)
 
-    def _segment(self, segment: Segment) -> None:
-        self._announced = False
-        ours = self._voice_overlaps(segment.start_s, segment.end_s)
-        if not ours:
-            self.post(SpeechStopped(seconds=round(segment.speech_seconds, 2)))
-        if ours and not (self.barge_in and self.echo_free):
-            if self.on_verdict is not None:
-                self.on_verdict(segment, Verdict(None, "own voice"))
-            return
-        started = time.perf_counter()
+    def _may_act_on(self, start_s: float, end_s: float) -> bool:
+        """Speech overlapping our own voice is only acted on where barge-in can tell it apart."""
+        return not self._voice_overlaps(start_s, end_s) or (self.barge_in and self.echo_free)
+
+    def _judge(self, segment: Segment) -> tuple[Verdict, float]:
+        """The spotter's verdict and the wall-clock seconds it took."""
+        started = self.clock()
         try:
             verdict = self.spotter.judge(segment)
         except RuntimeError:
             # One bad segment must not end listening: log it and treat it as no cue.
             _LOGGER.exception("the recognizer failed on a %.1f s segment", segment.speech_seconds)
             verdict = Verdict(None, "recognizer error")
-        compute = time.perf_counter() - started
+        return verdict, self.clock() - started
+
+    @staticmethod
+    def _key(segment: Segment, cues: frozenset[str]) -> tuple[float, float, bool, frozenset[str]]:
+        """What makes two segments the same to the spotter (equal keys mean equal audio)."""
+        return (segment.start_s, segment.speech_end_s, segment.truncated, cues)
+
+    def _judge_early(self, tentative: Segment) -> None:
+        """Decide on a segment as it will close unless speech resumes: the recognizer's time then
+        overlaps the rest of the hangover instead of following it. Wasted when speech resumes."""
+        self._early = None
+        if self._may_act_on(tentative.start_s, tentative.end_s):
+            verdict, compute = self._judge(tentative)
+            self._early = (self._key(tentative, self.spotter.cues), verdict, tentative.end_s + compute, compute)
+
+    def _segment(self, segment: Segment) -> None:
+        self._announced = False
+        early, self._early = self._early, None
+        ours = self._voice_overlaps(segment.start_s, segment.end_s)
+        if not ours:
+            self.post(SpeechStopped(seconds=round(segment.speech_seconds, 2)))
+        if not self._may_act_on(segment.start_s, segment.end_s):
+            if self.on_verdict is not None:
+                self.on_verdict(segment, Verdict(None, "own voice"))
+            return
+        if early is not None and early[0] == self._key(segment, self.spotter.cues):
+            _, verdict, ready_s, compute = early
+        else:
+            verdict, compute = self._judge(segment)
+            ready_s = segment.end_s + compute
         det = verdict.detection
         if det is not None and ours and det.cue not in BARGE_IN_CUES:
             verdict = Verdict(None, "own voice", verdict.phrase, verdict.score)
@@ -150,5 +184,5 @@ class CueListener:
             self.on_verdict(segment, verdict)
         if det is None:
             return
-        self.heard.append(Heard(det, segment.end_s, compute))
+        self.heard.append(Heard(det, max(segment.end_s, ready_s), compute))
         self.post(CueHeard(det.cue, source="voice", phrase=det.phrase, confidence=det.confidence))
