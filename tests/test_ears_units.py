@@ -176,10 +176,9 @@ class ScriptedSpotter:
     def __init__(self, cue: str | None) -> None:
         self.cue = cue
         self.judged = 0
-        self.cues: frozenset[str] = frozenset()
 
     def listen_for(self, cues: frozenset[str]) -> None:
-        self.cues = cues
+        pass
 
     def judge(self, segment: Segment) -> Verdict:
         self.judged += 1
@@ -267,6 +266,18 @@ def test_an_early_verdict_is_dropped_when_speech_resumes() -> None:
     heard = heard_after(spotter, stream)
     assert len(heard) == 1 and spotter.judged == 2
     assert spotter.lengths[1] > spotter.lengths[0] + 0.3 * RATE
+
+
+def test_an_early_verdict_is_dropped_when_the_listening_set_changes() -> None:
+    spotter = SlowSpotter("done", 0.01)
+    listener = CueListener(spotter, lambda event: None, clock=spotter.clock)  # type: ignore[arg-type]
+    stream = burst_stream()
+    split = int(1.47 * RATE)  # after the tentative close (1.45 s), before the real one (1.5 s)
+    listener.feed(stream[:split])
+    assert spotter.judged == 1
+    listener.listen_for(frozenset({"next"}))
+    listener.feed(stream[split:])
+    assert spotter.judged == 2 and len(listener.heard) == 1
 
 
 def barge_in(spotter: ScriptedSpotter, echo: bool) -> list[Event]:

@@ -61,9 +61,11 @@ class CueListener:
     _onset: list[int] = field(default_factory=list)
     """Frames heard, and loud ones, since our current line started (while within the window)."""
     _onset_fractions: deque[float] = field(default_factory=lambda: deque(maxlen=3))
-    _early: tuple[tuple[float, float, bool, frozenset[str]], Verdict, float, float] | None = None
-    """The verdict on the latest tentative segment: (which segment and cue set, verdict, stream
-    time it was ready, compute seconds). Used if the segment closes unchanged."""
+    _early: tuple[tuple[float, float, bool, int], Verdict, float, float] | None = None
+    """The verdict on the latest tentative segment: (which segment and listening set, verdict,
+    stream time it was ready, compute seconds). Used if the segment closes unchanged."""
+    _listening: int = 0
+    """Counts changes of the listening set, so a verdict from before a change is not used."""
 
     @property
     def now_s(self) -> float:
@@ -72,6 +74,7 @@ class CueListener:
 
     def listen_for(self, cues: frozenset[str]) -> None:
         """Only these cues are acted on from now."""
+        self._listening += 1
         self.spotter.listen_for(cues)
 
     def set_voice_playing(self, playing: bool) -> None:
@@ -149,17 +152,18 @@ class CueListener:
         return verdict, self.clock() - started
 
     @staticmethod
-    def _key(segment: Segment, cues: frozenset[str]) -> tuple[float, float, bool, frozenset[str]]:
-        """What makes two segments the same to the spotter (equal keys mean equal audio)."""
-        return (segment.start_s, segment.speech_end_s, segment.truncated, cues)
+    def _key(segment: Segment, listening: int) -> tuple[float, float, bool, int]:
+        """Equal keys: the same audio judged for the same cues."""
+        return (segment.start_s, segment.speech_end_s, segment.truncated, listening)
 
     def _judge_early(self, tentative: Segment) -> None:
         """Decide on a segment as it will close unless speech resumes: the recognizer's time then
         overlaps the rest of the hangover instead of following it. Wasted when speech resumes."""
         self._early = None
         if self._may_act_on(tentative.start_s, tentative.end_s):
+            key = self._key(tentative, self._listening)  # before judging: the set may change meanwhile
             verdict, compute = self._judge(tentative)
-            self._early = (self._key(tentative, self.spotter.cues), verdict, tentative.end_s + compute, compute)
+            self._early = (key, verdict, tentative.end_s + compute, compute)
 
     def _segment(self, segment: Segment) -> None:
         self._announced = False
@@ -171,7 +175,7 @@ class CueListener:
             if self.on_verdict is not None:
                 self.on_verdict(segment, Verdict(None, "own voice"))
             return
-        if early is not None and early[0] == self._key(segment, self.spotter.cues):
+        if early is not None and early[0] == self._key(segment, self._listening):
             _, verdict, ready_s, compute = early
         else:
             verdict, compute = self._judge(segment)
