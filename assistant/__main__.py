@@ -4,4 +4,5 @@ import sys
 
 from assistant.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a worker process (spawned) imports this module
+    sys.exit(main())

@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 from assistant.ears.listener import CueListener
 from assistant.ears.microphone import AudioSource
-from assistant.ears.spotter import SphinxCueSpotter
+from assistant.ears.spotter import CueSpotter
 from assistant.ears.vad import EnergyVad, VadConfig
+from assistant.ears.worker import SpotterProcess
 from assistant.errors import AssistantError
 from assistant.events import DeviceLost, Event
 
@@ -23,7 +24,7 @@ class SphinxEars:
         self,
         source: AudioSource,
         post: Callable[[Event], None],
-        spotter: SphinxCueSpotter | None = None,
+        spotter: CueSpotter | None = None,
         floor_db: float | None = None,
         barge_in: bool = True,
         on_end: Callable[[], None] | None = None,
@@ -34,7 +35,11 @@ class SphinxEars:
         vad = EnergyVad(VadConfig())
         if floor_db is not None:
             vad.calibrate(floor_db)
-        self.listener = CueListener(spotter or SphinxCueSpotter(), post, vad, barge_in=barge_in)
+        self._own_spotter: SpotterProcess | None = None
+        if spotter is None:
+            # Our own spotter decodes in a worker process, away from this process's audio callbacks.
+            spotter = self._own_spotter = SpotterProcess()
+        self.listener = CueListener(spotter, post, vad, barge_in=barge_in)
         self._stop = threading.Event()
         self.finished = threading.Event()
         """Set when the thread has ended (end of a file, close, or a lost device)."""
@@ -82,3 +87,5 @@ class SphinxEars:
         self._stop.set()
         self._thread.join(timeout=2.0)
         self._source.close()
+        if self._own_spotter is not None:
+            self._own_spotter.close()

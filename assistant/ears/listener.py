@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.ears.spotter import Detection, SphinxCueSpotter, Verdict
+from assistant.ears.spotter import CueSpotter, Detection, Verdict
 from assistant.ears.vad import FRAME, RATE, EnergyVad, Segment, VadConfig
 from assistant.events import CueHeard, Event, SpeechStarted, SpeechStopped
 
@@ -37,7 +37,7 @@ class Heard:
 class CueListener:
     """Feeds 16 kHz mono int16 audio through the endpointer and the spotter, posting events."""
 
-    spotter: SphinxCueSpotter
+    spotter: CueSpotter
     post: Callable[[Event], None]
     vad: EnergyVad = field(default_factory=lambda: EnergyVad(VadConfig()))
     echo_hangover_s: float = 0.35

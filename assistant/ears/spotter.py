@@ -7,6 +7,7 @@ import math
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -80,6 +81,14 @@ class SpotterConfig:
     max_gain: float = 60.0
     dither: float = 4.0
     """RMS of the noise (in LSB, after gain) added before decoding."""
+
+
+class CueSpotter(Protocol):
+    """What the listener needs of a spotter (`SphinxCueSpotter`, or `SpotterProcess` around one)."""
+
+    def listen_for(self, cues: Iterable[str]) -> None: ...
+
+    def judge(self, segment: Segment) -> Verdict: ...
 
 
 def _model_words(decoder: object, phrase: str) -> bool:
