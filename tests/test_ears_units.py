@@ -11,7 +11,7 @@ import pytest
 from assistant.ears.listener import CueListener, Heard
 from assistant.ears.microphone import PyAudioMicrophone, WavFileMicrophone, read_wav, resample
 from assistant.ears.spotter import Detection, Verdict
-from assistant.ears.vad import FRAME, RATE, EnergyVad, Segment, VadConfig
+from assistant.ears.vad import FRAME, RATE, EnergyVad, Segment, VadConfig, segments
 from assistant.ears.vocabulary import CUE_PHRASES, MISSING_CUES, PHRASE_TO_CUE, cue_of, phrases_for
 from assistant.errors import DeviceError
 from assistant.events import CUES, CueHeard, Event, SpeechStarted, SpeechStopped
@@ -68,13 +68,7 @@ def test_phrases_for_unknown_cue_is_an_error() -> None:
 
 
 def run_vad(samples: np.ndarray, vad: EnergyVad | None = None) -> list[Segment]:
-    vad = vad or EnergyVad()
-    out = []
-    for i in range(0, len(samples) - FRAME + 1, FRAME):
-        seg = vad.process(samples[i : i + FRAME])
-        if seg is not None:
-            out.append(seg)
-    return out
+    return list(segments(samples, vad))
 
 
 def test_vad_finds_a_burst_and_ends_it_quickly() -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.ears.microphone import read_wav
 from assistant.ears.spotter import SphinxCueSpotter
-from assistant.ears.vad import FRAME, EnergyVad, Segment
+from assistant.ears.vad import Segment, segments
 from assistant.ears.worker import SpotterProcess
 
 pytestmark = pytest.mark.skipif(
@@ -37,12 +37,9 @@ def segment(tmp_path_factory: pytest.TempPathFactory) -> Segment:
     rng = np.random.default_rng(3)
     quiet = np.round(rng.standard_normal(16000) * 20).astype(np.int16)
     stream = np.concatenate([quiet, read_wav(path), quiet])
-    vad = EnergyVad()
-    for i in range(0, len(stream) - FRAME + 1, FRAME):
-        closed = vad.process(stream[i : i + FRAME])
-        if closed is not None:
-            return closed
-    raise AssertionError("the endpointer found no speech")
+    found = list(segments(stream))
+    assert len(found) == 1, "the endpointer should find one stretch of speech"
+    return found[0]
 
 
 def test_the_worker_gives_the_same_verdict_as_the_spotter_in_this_process(

@@ -21,9 +21,10 @@ scheduling hiccups, little enough that a stop is heard at once."""
 
 
 BUFFER_SECONDS = 0.02
-"""PortAudio's buffer. Our callback runs in Python and waits for the GIL, which PocketSphinx holds
-for 10-25 ms a decoding pass: with 10 ms buffers a tone played while segments were decoded had
-four times the dropouts (1-5 ms of silence, heard as crackle) of 20 ms buffers."""
+"""PortAudio's buffer. `benchmarks/dropouts.py` on a private PulseAudio: 10 ms buffers drop out
+hundreds of times in 6 s of tone even with nothing else running; 20 ms ones none. Our callback
+runs in Python and needs the GIL, which is why the spotter decodes in a worker process: decoding
+in this process cost 12-18 dropouts (1-5 ms of silence, heard as clicks) in those 6 s."""
 
 
 class PyAudioOut:
