@@ -33,6 +33,18 @@ class Heard:
     """Wall-clock seconds the recognizer took for this segment."""
 
 
+@dataclass(frozen=True)
+class _EarlyVerdict:
+    """A verdict on a tentative segment, kept until the segment really closes."""
+
+    key: tuple[float, float, bool, int]
+    """Which audio, judged for which listening set (see `CueListener._key`)."""
+    verdict: Verdict
+    ready_s: float
+    """Stream time the verdict was ready: the tentative close plus the recognizer's time."""
+    compute_s: float
+
+
 @dataclass
 class CueListener:
     """Feeds 16 kHz mono int16 audio through the endpointer and the spotter, posting events."""
@@ -61,9 +73,8 @@ class CueListener:
     _onset: list[int] = field(default_factory=list)
     """Frames heard, and loud ones, since our current line started (while within the window)."""
     _onset_fractions: deque[float] = field(default_factory=lambda: deque(maxlen=3))
-    _early: tuple[tuple[float, float, bool, int], Verdict, float, float] | None = None
-    """The verdict on the latest tentative segment: (which segment and listening set, verdict,
-    stream time it was ready, compute seconds). Used if the segment closes unchanged."""
+    _early: _EarlyVerdict | None = None
+    """The verdict on the latest tentative segment, used if that segment closes unchanged."""
     _listening: int = 0
     """Counts changes of the listening set, so a verdict from before a change is not used."""
 
@@ -163,7 +174,7 @@ class CueListener:
         if self._may_act_on(tentative.start_s, tentative.end_s):
             key = self._key(tentative, self._listening)  # before judging: the set may change meanwhile
             verdict, compute = self._judge(tentative)
-            self._early = (key, verdict, tentative.end_s + compute, compute)
+            self._early = _EarlyVerdict(key, verdict, tentative.end_s + compute, compute)
 
     def _segment(self, segment: Segment) -> None:
         self._announced = False
@@ -175,8 +186,8 @@ class CueListener:
             if self.on_verdict is not None:
                 self.on_verdict(segment, Verdict(None, "own voice"))
             return
-        if early is not None and early[0] == self._key(segment, self._listening):
-            _, verdict, ready_s, compute = early
+        if early is not None and early.key == self._key(segment, self._listening):
+            verdict, ready_s, compute = early.verdict, early.ready_s, early.compute_s
         else:
             verdict, compute = self._judge(segment)
             ready_s = segment.end_s + compute
