@@ -82,6 +82,12 @@ class SpeechStopped(Event):
 
 
 @dataclass(frozen=True)
+class CueUnclear(Event):
+    """Short speech the recognizer matched to a cue it listens for, but not surely enough to act
+    on: often a cue it missed. It carries no words (the couple's speech is never kept)."""
+
+
+@dataclass(frozen=True)
 class DeviceLost(Event):
     """A device stopped working; the session goes on without it."""
 

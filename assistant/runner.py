@@ -8,6 +8,7 @@ deadline, so an idle session uses no CPU and no timer drifts.
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from assistant.events import (
     Action,
     Chime,
     CueHeard,
+    CueUnclear,
     DeviceLost,
     EndSession,
     Event,
@@ -46,6 +48,12 @@ from assistant.ui import Countdown, View
 _LOGGER = logging.getLogger(__name__)
 
 ANSWER_TIMER = "answer"
+
+FLOOR_STATES = frozenset({S.SPEAKING, S.REFLECTING, S.TALKING, S.BREAK})
+"""States where the partners talk to each other rather than to the assistant."""
+UNCLEAR_HINT = "Not sure that was a cue. Say it again, or press a key (h lists them)."
+UNCLEAR_HINT_GAP_S = 5.0
+"""At most one such hint in this many seconds."""
 
 
 class TextVoice:
@@ -104,6 +112,7 @@ class Runner:
         self._answer: tuple[S, str] | None = None
         self._voice_busy = False
         self._listening: frozenset[str] | None = None
+        self._last_hint = -math.inf
         self._ending: EndSession | None = None
         self._quit = False
         self._quick = False
@@ -193,6 +202,8 @@ class Runner:
         elif isinstance(event, CueHeard):
             self.view.heard(event)
             self._carry_out(self.session.handle(event, now))
+        elif isinstance(event, CueUnclear):
+            self._hint_unclear(now)
         elif isinstance(event, (TimerFinished, SpeechStarted, SpeechStopped)):
             self._carry_out(self.session.handle(event, now))
         elif isinstance(event, QuitRequested) and self.session.state is not S.ENDED:
@@ -207,6 +218,14 @@ class Runner:
         elif isinstance(event, DeviceLost):
             self._lose_device(event)
         self._refresh()
+
+    def _hint_unclear(self, now: float) -> None:
+        """A cue may have been missed: say how to go on, where the assistant is waiting for an
+        answer. Not while the couple talk to each other, where short words are not meant for it."""
+        if self.session.state in FLOOR_STATES or now - self._last_hint < UNCLEAR_HINT_GAP_S:
+            return
+        self._last_hint = now
+        self.view.notice(UNCLEAR_HINT)
 
     def _lose_device(self, event: DeviceLost) -> None:
         self.view.notice(event.message)

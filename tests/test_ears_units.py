@@ -14,7 +14,7 @@ from assistant.ears.spotter import Detection, Verdict
 from assistant.ears.vad import FRAME, RATE, EnergyVad, Segment, VadConfig, segments
 from assistant.ears.vocabulary import CUE_PHRASES, MISSING_CUES, PHRASE_TO_CUE, cue_of, phrases_for
 from assistant.errors import DeviceError
-from assistant.events import CUES, CueHeard, Event, SpeechStarted, SpeechStopped
+from assistant.events import CUES, CueHeard, CueUnclear, Event, SpeechStarted, SpeechStopped
 
 
 def tone(seconds: float, amplitude: float, freq: float = 300.0) -> np.ndarray:
@@ -200,6 +200,22 @@ def test_listener_posts_speech_and_cue_events() -> None:
     assert isinstance(events[0], SpeechStarted)
     assert isinstance(events[1], SpeechStopped) and events[1].seconds == pytest.approx(0.4, abs=0.1)
     assert events[2] == CueHeard("done", source="voice", phrase="done", confidence=0.9)
+
+
+class NearMissSpotter(ScriptedSpotter):
+    """Finds a phrase in every segment but scores it just under its threshold."""
+
+    def judge(self, segment: Segment) -> Verdict:
+        self.judged += 1
+        return Verdict(None, self.cue or "below threshold", "next", -1700.0)
+
+
+def test_a_near_miss_is_posted_as_unclear_and_other_rejections_are_not() -> None:
+    events = listen(NearMissSpotter(None), voice_playing=False)
+    assert [e for e in events if isinstance(e, CueUnclear)] == [CueUnclear()]
+    events = listen(NearMissSpotter("grammar heard nothing"), voice_playing=False)
+    assert not any(isinstance(e, CueUnclear) for e in events)
+    assert listen(NearMissSpotter(None), voice_playing=True) == []
 
 
 def test_own_voice_is_not_judged_at_all() -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ProgrammeError
-from assistant.events import SpeechStarted, SpeechStopped
+from assistant.events import CueUnclear, SpeechStarted, SpeechStopped
 from assistant.programme import Programme, load_builtin, load_programme
+from assistant.runner import FLOOR_STATES, UNCLEAR_HINT, UNCLEAR_HINT_GAP_S
 from assistant.session import S, Session
 from tests.conftest import SMALL_PROGRAMME
 
@@ -156,3 +157,19 @@ def test_a_turn_starts_once_its_prompt_has_been_said(app) -> None:
     app.wait(30)
     app.cue("done")
     assert app.journal.rounds()[-1].seconds == pytest.approx(30)
+
+
+def test_a_likely_missed_cue_gets_a_hint_while_the_assistant_waits_for_an_answer(app) -> None:
+    assert app.state not in FLOOR_STATES
+    app.hear(CueUnclear())
+    app.hear(CueUnclear())  # straight after: not shown twice
+    assert app.view.notices.count(UNCLEAR_HINT) == 1
+    app.wait(UNCLEAR_HINT_GAP_S)
+    app.hear(CueUnclear())
+    assert app.view.notices.count(UNCLEAR_HINT) == 2
+
+
+def test_no_hint_while_the_partners_talk_to_each_other(listening_app) -> None:
+    assert listening_app.state in FLOOR_STATES
+    listening_app.hear(CueUnclear())
+    assert UNCLEAR_HINT not in listening_app.view.notices

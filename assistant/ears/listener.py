@@ -14,7 +14,7 @@ import numpy as np
 
 from assistant.ears.spotter import CueSpotter, Detection, Verdict
 from assistant.ears.vad import FRAME, RATE, EnergyVad, Segment, VadConfig
-from assistant.events import CueHeard, Event, SpeechStarted, SpeechStopped
+from assistant.events import CueHeard, CueUnclear, Event, SpeechStarted, SpeechStopped
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -198,6 +198,8 @@ class CueListener:
         if self.on_verdict is not None:
             self.on_verdict(segment, verdict)
         if det is None:
+            if not ours and verdict.reason == "below threshold":
+                self.post(CueUnclear())  # a phrase scored, just too low: say so, so nobody waits
             return
         self.heard.append(Heard(det, max(segment.end_s, ready_s), compute))
         self.post(CueHeard(det.cue, source="voice", phrase=det.phrase, confidence=det.confidence))
