@@ -25,12 +25,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.ears.commands import spot_samples  # noqa: E402
+from assistant.ears.commands import padded, spot_samples  # noqa: E402
 from assistant.ears.listener import CueListener  # noqa: E402
 from assistant.ears.microphone import read_wav  # noqa: E402
 from assistant.ears.spotter import SphinxCueSpotter, SpotterConfig  # noqa: E402
 from assistant.ears.vad import FRAME, RATE, frame_db  # noqa: E402
 from assistant.ears.vocabulary import CUE_PHRASES, FLOOR_CUES, PHRASE_TO_CUE  # noqa: E402
+from assistant.events import CueUnclear, Event  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "speech"
 CACHE = ROOT / ".work" / "cues-bench"
@@ -293,6 +294,32 @@ def noisy(items: list[Item], snr: float) -> list[Item]:
     return out
 
 
+def near_miss_hints(items: list[Item], spotter: SphinxCueSpotter) -> dict[str, list[int]]:
+    """How often the "not sure that was a cue" hint would show, as the session listens: for each
+    missed and each heard cue clip in its state, and each other word in the states that await an
+    answer (not SPEAKING, where the hint is never shown). Counts are [hinted, of]."""
+    sets = session_listen_sets()
+    counts = {"missed cues": [0, 0], "heard cues": [0, 0], "other words": [0, 0]}
+    for it in items:
+        states = [STATE_FOR_CUE[it.expected]] if it.expected else [s for s in sorted(sets) if s != "SPEAKING"]
+        for state in states:
+            spotter.listen_for(sets[state])
+            events: list[Event] = []
+            listener = CueListener(spotter, events.append)
+            for chunk in padded(it.samples):
+                listener.feed(chunk)
+            listener.finish()
+            heard = [h.detection.cue for h in listener.heard]
+            if it.expected is None:
+                kind = None if heard else "other words"
+            else:
+                kind = "heard cues" if it.expected in heard else "missed cues"
+            if kind is not None:
+                counts[kind][0] += any(isinstance(e, CueUnclear) for e in events)
+                counts[kind][1] += 1
+    return counts
+
+
 def continuous(spotter: SphinxCueSpotter, real: list[Item], quick: bool) -> dict[str, float]:
     """Long stretches of non-cue speech, listening for the floor cues only."""
     parts: list[np.ndarray] = []
@@ -431,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(evaluate("espeak-ng clean", synth, spotter, ALL))
         for snr in (20.0, 10.0, 5.0):
             rows.append(evaluate(f"espeak-ng {snr:g} dB SNR", noisy(synth, snr), spotter, ALL))
+    hints = near_miss_hints(real, spotter)
     cont = continuous(spotter, real, args.quick) if have_synth else None
     quiet_rtf = silence_rtf(spotter)
 
@@ -450,6 +478,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{cont['heard']}; CPU real-time factor while speech {cont['rtf']:.3f}"
         )
     print(f"CPU real-time factor in a quiet room: {quiet_rtf:.4f}")
+    hinted = ", ".join(f"{kind} {a}/{b}" for kind, (a, b) in hints.items())
+    print(f"near-miss hints (real speech, the session's states): {hinted}")
     if args.compare:
         for line in compare(real):
             print(line)
@@ -470,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
         "session_sets_false_accept_pct": round(rows[1].false_pct, 1),
         "offsets_correct_pct": round(rows[2].correct_pct, 1),
         "offsets_false_accept_pct": round(rows[2].false_pct, 1),
+        "hinted_missed_cues": hints["missed cues"],
+        "hinted_other_words": hints["other words"],
         "synthetic_correct_pct": round(synth_clean.correct_pct, 1) if synth_clean else None,
         "synthetic_false_accept_pct": round(synth_clean.false_pct, 1) if synth_clean else None,
     }

@@ -203,19 +203,23 @@ def test_listener_posts_speech_and_cue_events() -> None:
 
 
 class NearMissSpotter(ScriptedSpotter):
-    """Finds a phrase in every segment but scores it just under its threshold."""
+    """Finds "next" in every segment and rejects it, just (`near`) or clearly."""
+
+    def __init__(self, near: bool) -> None:
+        super().__init__(None)
+        self.near = near
 
     def judge(self, segment: Segment) -> Verdict:
         self.judged += 1
-        return Verdict(None, self.cue or "below threshold", "next", -1700.0)
+        return Verdict(None, "below threshold", "next", -1700.0, near=self.near)
 
 
 def test_a_near_miss_is_posted_as_unclear_and_other_rejections_are_not() -> None:
-    events = listen(NearMissSpotter(None), voice_playing=False)
+    events = listen(NearMissSpotter(near=True), voice_playing=False)
     assert [e for e in events if isinstance(e, CueUnclear)] == [CueUnclear()]
-    events = listen(NearMissSpotter("grammar heard nothing"), voice_playing=False)
+    events = listen(NearMissSpotter(near=False), voice_playing=False)
     assert not any(isinstance(e, CueUnclear) for e in events)
-    assert listen(NearMissSpotter(None), voice_playing=True) == []
+    assert listen(NearMissSpotter(near=True), voice_playing=True) == []
 
 
 def test_own_voice_is_not_judged_at_all() -> None:

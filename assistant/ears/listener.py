@@ -198,8 +198,8 @@ class CueListener:
         if self.on_verdict is not None:
             self.on_verdict(segment, verdict)
         if det is None:
-            if not ours and verdict.reason == "below threshold":
-                self.post(CueUnclear())  # a phrase scored, just too low: say so, so nobody waits
+            if not ours and verdict.near:
+                self.post(CueUnclear())  # a phrase scored just too low: say so, so nobody waits
             return
         self.heard.append(Heard(det, max(segment.end_s, ready_s), compute))
         self.post(CueHeard(det.cue, source="voice", phrase=det.phrase, confidence=det.confidence))

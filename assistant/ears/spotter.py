@@ -42,6 +42,8 @@ class Verdict:
     reason: str
     phrase: str | None = None
     score: float | None = None
+    near: bool = False
+    """Rejected, but only just below a threshold: likely a cue said unclearly (see `near_kws`)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,10 @@ class SpotterConfig:
     """A phrase this long that the keyword search reports no hit for is judged by alignment alone..."""
     alignment_alone_margin: float = 3.0
     """...and must then beat the alignment threshold by this much."""
+    near_kws: float = 150.0
+    near_alignment: float = 1.0
+    """A rejection by less than these (keyword score, alignment ratio) is a near miss: on the real
+    clips, half the missed cues and a tenth of other short words while a state awaits an answer."""
     phone_loop_probability: float = 0.1
     """Prior of the keyword spotter's competing phone loop (PocketSphinx `kws_plp`)."""
     target_peak: float = 16000.0
@@ -220,7 +226,7 @@ class SphinxCueSpotter:
         score, b = max(standing)
         margin = score - self.threshold(phrase)
         if margin < 0:
-            return Verdict(None, "below threshold", phrase, score)
+            return Verdict(None, "below threshold", phrase, score, near=margin > -cfg.near_kws)
         if cfg.verifier == "both":
             # Second opinion only for what passed the first: silence and chatter stay cheap.
             with self._lock:
@@ -297,7 +303,7 @@ class SphinxCueSpotter:
             threshold += cfg.short_word_margin
         margin = ratio - threshold
         if margin < 0:
-            return Verdict(None, "below threshold", phrase, ratio)
+            return Verdict(None, "below threshold", phrase, ratio, near=margin > -cfg.near_alignment)
         confidence = 1.0 / (1.0 + math.exp(-margin / 2.0))
         end_s = segment.start_s + b / FRAMES_PER_SECOND
         det = Detection(cue, phrase, round(confidence, 3), ratio, end_s)
