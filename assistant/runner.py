@@ -41,7 +41,7 @@ from assistant.events import (
 )
 from assistant.journal import Journal
 from assistant.rehearsal import RehearsalCouple
-from assistant.session import BREAK_TIMER, PHASE_TIMER, Place, S, Session
+from assistant.session import BREAK_TIMER, FLOOR_STATES, PHASE_TIMER, Place, S, Session
 from assistant.timers import Timers
 from assistant.ui import Countdown, View
 
@@ -49,7 +49,7 @@ _LOGGER = logging.getLogger(__name__)
 
 ANSWER_TIMER = "answer"
 
-FLOOR_STATES = frozenset({S.SPEAKING, S.REFLECTING, S.TALKING, S.BREAK})
+NO_HINT_STATES = (*FLOOR_STATES, S.BREAK)
 """States where the partners talk to each other rather than to the assistant."""
 UNCLEAR_HINT = "Not sure that was a cue. Say it again, or press a key (h lists them)."
 UNCLEAR_HINT_GAP_S = 5.0
@@ -222,7 +222,7 @@ class Runner:
     def _hint_unclear(self, now: float) -> None:
         """A cue may have been missed: say how to go on, where the assistant is waiting for an
         answer. Not while the couple talk to each other, where short words are not meant for it."""
-        if self.session.state in FLOOR_STATES or now - self._last_hint < UNCLEAR_HINT_GAP_S:
+        if self.session.state in NO_HINT_STATES or now - self._last_hint < UNCLEAR_HINT_GAP_S:
             return
         self._last_hint = now
         self.view.notice(UNCLEAR_HINT)

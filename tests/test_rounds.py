@@ -9,7 +9,7 @@ import pytest
 from assistant.errors import ProgrammeError
 from assistant.events import CueUnclear, SpeechStarted, SpeechStopped
 from assistant.programme import Programme, load_builtin, load_programme
-from assistant.runner import FLOOR_STATES, UNCLEAR_HINT, UNCLEAR_HINT_GAP_S
+from assistant.runner import NO_HINT_STATES, UNCLEAR_HINT, UNCLEAR_HINT_GAP_S
 from assistant.session import S, Session
 from tests.conftest import SMALL_PROGRAMME
 
@@ -160,7 +160,7 @@ def test_a_turn_starts_once_its_prompt_has_been_said(app) -> None:
 
 
 def test_a_likely_missed_cue_gets_a_hint_while_the_assistant_waits_for_an_answer(app) -> None:
-    assert app.state not in FLOOR_STATES
+    assert app.state not in NO_HINT_STATES
     app.hear(CueUnclear())
     app.hear(CueUnclear())  # straight after: not shown twice
     assert app.view.notices.count(UNCLEAR_HINT) == 1
@@ -170,6 +170,6 @@ def test_a_likely_missed_cue_gets_a_hint_while_the_assistant_waits_for_an_answer
 
 
 def test_no_hint_while_the_partners_talk_to_each_other(listening_app) -> None:
-    assert listening_app.state in FLOOR_STATES
+    assert listening_app.state in NO_HINT_STATES
     listening_app.hear(CueUnclear())
     assert UNCLEAR_HINT not in listening_app.view.notices
