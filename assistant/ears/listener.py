@@ -147,9 +147,9 @@ class CueListener:
         if segment is not None:
             self._segment(segment)
 
-    def _may_act_on(self, start_s: float, end_s: float) -> bool:
-        """Speech overlapping our own voice is only acted on where barge-in can tell it apart."""
-        return not self._voice_overlaps(start_s, end_s) or (self.barge_in and self.echo_free)
+    def _may_act_on(self, ours: bool) -> bool:
+        """Speech overlapping our own voice (`ours`) is only acted on where barge-in can tell it apart."""
+        return not ours or (self.barge_in and self.echo_free)
 
     def _judge(self, segment: Segment) -> tuple[Verdict, float]:
         """The spotter's verdict and the wall-clock seconds it took."""
@@ -171,7 +171,7 @@ class CueListener:
         """Decide on a segment as it will close unless speech resumes: the recognizer's time then
         overlaps the rest of the hangover instead of following it. Wasted when speech resumes."""
         self._early = None
-        if self._may_act_on(tentative.start_s, tentative.end_s):
+        if self._may_act_on(self._voice_overlaps(tentative.start_s, tentative.end_s)):
             key = self._key(tentative, self._listening)  # before judging: the set may change meanwhile
             verdict, compute = self._judge(tentative)
             self._early = _EarlyVerdict(key, verdict, tentative.end_s + compute, compute)
@@ -182,7 +182,7 @@ class CueListener:
         ours = self._voice_overlaps(segment.start_s, segment.end_s)
         if not ours:
             self.post(SpeechStopped(seconds=round(segment.speech_seconds, 2)))
-        if not self._may_act_on(segment.start_s, segment.end_s):
+        if not self._may_act_on(ours):
             if self.on_verdict is not None:
                 self.on_verdict(segment, Verdict(None, "own voice"))
             return
