@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.ears.commands import padded, spot_samples  # noqa: E402
+from assistant.ears.commands import spot_samples  # noqa: E402
 from assistant.ears.listener import CueListener  # noqa: E402
 from assistant.ears.microphone import read_wav  # noqa: E402
 from assistant.ears.spotter import SphinxCueSpotter, SpotterConfig  # noqa: E402
@@ -303,13 +303,8 @@ def near_miss_hints(items: list[Item], spotter: SphinxCueSpotter) -> dict[str, l
     for it in items:
         states = [STATE_FOR_CUE[it.expected]] if it.expected else [s for s in sorted(sets) if s != "SPEAKING"]
         for state in states:
-            spotter.listen_for(sets[state])
             events: list[Event] = []
-            listener = CueListener(spotter, events.append)
-            for chunk in padded(it.samples):
-                listener.feed(chunk)
-            listener.finish()
-            heard = [h.detection.cue for h in listener.heard]
+            heard = [h.detection.cue for h in spot_samples(it.samples, sorted(sets[state]), spotter, events.append)]
             if it.expected is None:
                 kind = None if heard else "other words"
             else:

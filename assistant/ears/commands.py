@@ -39,10 +39,10 @@ def load_floor() -> float | None:
         return None
 
 
-def _listener(only: list[str] | None, spotter: SphinxCueSpotter) -> CueListener:
+def _listener(only: list[str] | None, spotter: SphinxCueSpotter, post: Callable[[Event], None]) -> CueListener:
     cues = frozenset(only) if only is not None else frozenset(CUE_PHRASES)
     spotter.listen_for(cues)
-    return CueListener(spotter, lambda event: None)
+    return CueListener(spotter, post)
 
 
 def spot_file(path: str, only: list[str] | None = None, spotter: SphinxCueSpotter | None = None) -> list[Heard]:
@@ -51,11 +51,15 @@ def spot_file(path: str, only: list[str] | None = None, spotter: SphinxCueSpotte
 
 
 def spot_samples(
-    samples: np.ndarray, only: list[str] | None = None, spotter: SphinxCueSpotter | None = None
+    samples: np.ndarray,
+    only: list[str] | None = None,
+    spotter: SphinxCueSpotter | None = None,
+    post: Callable[[Event], None] = lambda event: None,
 ) -> list[Heard]:
-    """Every cue the recognizer would act on in 16 kHz int16 audio; times are into `samples`."""
+    """Every cue the recognizer would act on in 16 kHz int16 audio; times are into `samples`.
+    The listener's events (speech, cues, near misses) go to `post`."""
     spotter = spotter or SphinxCueSpotter()
-    listener = _listener(only, spotter)
+    listener = _listener(only, spotter, post)
     for chunk in padded(samples):
         listener.feed(chunk)
     listener.finish()
