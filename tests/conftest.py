@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +15,11 @@ from assistant.timers import FakeClock
 from tests.fakes import FakeEars, FakeView, FakeVoice
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+needs_espeak = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt install espeak-ng)"
+)
+"""For tests that render speech with the real eSpeak NG."""
 
 SMALL_PROGRAMME = """
 title: A small test programme

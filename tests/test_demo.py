@@ -30,10 +30,8 @@ from assistant.events import CueHeard
 from assistant.session import S, Session
 from assistant.voice.fakes import FakeRenderer
 from assistant.voice.tts import TtsWorker, VoiceSettings
+from tests.conftest import needs_espeak
 
-needs_espeak = pytest.mark.skipif(
-    shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt install espeak-ng)"
-)
 LINE = re.compile(r"^\s*(\d+):(\d\d\.\d)  ([^:]+): (.*?)(?:   \[(.*)\])?$")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import queue
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,13 +22,13 @@ import pytest
 
 from assistant.journal import Journal
 from assistant.session import Place
-from tests.conftest import SHARED
+from tests.conftest import SHARED, needs_espeak
 from tests.soundserver import PrivateSoundServer, SoundServerUnavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 COUPLE_VOICE = ["-v", "en-gb+f4", "-s", "140"]  # unlike the assistant's en-us male voice
 
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+pytestmark = needs_espeak
 
 PROGRAMME = """
 title: Sound test

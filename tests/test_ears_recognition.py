@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import subprocess
 import threading
 import wave
@@ -29,6 +28,7 @@ from assistant.ears.spotter import SphinxCueSpotter
 from assistant.ears.vad import RATE
 from assistant.errors import DeviceError
 from assistant.events import CueHeard, DeviceLost, Event, SpeechStarted, SpeechStopped
+from tests.conftest import needs_espeak
 
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
 REAL_CUES = {"yes": "yes", "no": "no", "stop": "stop", "go": "next"}
@@ -37,9 +37,6 @@ FLOOR = ["done", "pause", "timeout", "stop"]
 needs_real = pytest.mark.skipif(
     not (SPEECH / "words.csv").exists(),
     reason=f"real recordings not found at {SPEECH} (the shared speech folder is not checked out)",
-)
-needs_espeak = pytest.mark.skipif(
-    shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt install espeak-ng)"
 )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -16,10 +15,9 @@ from assistant.ears.microphone import read_wav
 from assistant.ears.spotter import SphinxCueSpotter
 from assistant.ears.vad import Segment, segments
 from assistant.ears.worker import SpotterProcess
+from tests.conftest import needs_espeak
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt install espeak-ng)"
-)
+pytestmark = needs_espeak
 
 
 @pytest.fixture(scope="module")

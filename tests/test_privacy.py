@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.conftest import needs_espeak
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,7 +92,7 @@ def test_a_whole_session_makes_no_network_call_and_writes_only_the_journal(tmp_p
     assert sorted(p.name for p in data.iterdir()) == ["journal.sqlite3"]
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+@needs_espeak
 def test_saying_a_line_makes_no_network_call_and_writes_nothing(tmp_path: Path) -> None:
     code, report, output = run_guarded(tmp_path, "say", "Take your time.")
     assert report["network"] == [], output
@@ -119,7 +118,7 @@ def test_the_journal_holds_numbers_and_names_only(tmp_path: Path) -> None:
     assert texts <= allowed, texts - allowed
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+@needs_espeak
 def test_spotting_cues_makes_no_network_call_and_writes_nothing(tmp_path: Path) -> None:
     clip = tmp_path / "done.wav"
     subprocess.run(["espeak-ng", "-w", str(clip), "I'm done"], check=True)
@@ -132,7 +131,7 @@ def test_spotting_cues_makes_no_network_call_and_writes_nothing(tmp_path: Path) 
     assert _files_in(tmp_path / "tmp") == []
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+@needs_espeak
 def test_the_demo_makes_no_network_call_and_writes_only_its_two_files(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import wave
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from assistant.cli import main
+from tests.conftest import needs_espeak
 
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+pytestmark = needs_espeak
 
 PROGRAMME = """
 title: Recording test
