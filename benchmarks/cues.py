@@ -1,8 +1,10 @@
 """Benchmark of the cue spotter: real speech, synthetic voices, noise, continuous conversation.
 
-    .venv/bin/python benchmarks/cues.py [--quick] [--compare]
+    .venv/bin/python benchmarks/cues.py [--quick] [--compare] [--unseen DIR]
 
-Real speech comes from ../shared/speech (never copied here). Synthetic speech is made with
+Real speech comes from ../shared/speech (never copied here). `--unseen DIR` adds real clips the
+recognizer was never tuned on, in Speech Commands' layout (DIR/<word>/*.wav); clips that are also
+in ../shared are left out by their source path. Synthetic speech is made with
 espeak-ng into .work/cues-bench (gitignored) and mixed with pink noise from sox.
 Prints a table; the last line is one JSON object with the headline figures.
 """
@@ -248,8 +250,8 @@ in a word, and the verdict on a clip can flip with that alignment alone, so each
 heard with these five alignments: a steadier figure than one pass over 20 cue clips."""
 
 
-def evaluate_at_offsets(items: list[Item], spotter: SphinxCueSpotter) -> Result:
-    res = Result(f"real speech, {len(FRAME_OFFSETS)} frame offsets")
+def evaluate_at_offsets(items: list[Item], spotter: SphinxCueSpotter, name: str = "real speech") -> Result:
+    res = Result(f"{name}, {len(FRAME_OFFSETS)} frame offsets")
     for cut in FRAME_OFFSETS:
         shifted = [replace(it, samples=it.samples[cut:], end_s=it.end_s - cut / RATE) for it in items]
         res.add(evaluate(res.name, shifted, spotter, ALL), f"+{cut}")
@@ -265,6 +267,20 @@ def real_items() -> list[Item]:
             items.append(
                 Item(row["file"], x, REAL_CUES.get(row["label"]), row["speaker"], speech_end_s(x))
             )
+    return items
+
+
+def unseen_items(folder: Path) -> list[Item]:
+    """Speech Commands clips in `folder`/<word>/*.wav that ../shared/speech does not hold."""
+    with open(SPEECH / "words.csv", newline="") as f:
+        known = {"/".join(Path(row["path"]).parts[-2:]) for row in csv.DictReader(f)}
+    items = []
+    for path in sorted(folder.glob("*/*.wav")):
+        word = path.parent.name
+        if f"{word}/{path.name}" in known or word.startswith("_"):
+            continue  # a tuning clip, or Speech Commands' background-noise folder
+        x = read_wav(path)
+        items.append(Item(f"{word}/{path.name}", x, REAL_CUES.get(word), path.name.split("_")[0], speech_end_s(x)))
     return items
 
 
@@ -437,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer voices, phrases and sentences")
     parser.add_argument("--compare", action="store_true", help="also compare approaches and folds")
+    parser.add_argument("--unseen", type=Path, metavar="DIR", help="also real clips never tuned on (DIR/<word>/*.wav)")
     args = parser.parse_args(argv)
     if not (SPEECH / "words.csv").exists():
         print(f"real speech not found at {SPEECH}", file=sys.stderr)
@@ -448,6 +465,11 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(evaluate_as_session(real, spotter))
     rows.append(evaluate_at_offsets(real, spotter))
     rows.append(evaluate("real speech, 10 dB noise", noisy(real, 10.0), spotter, ALL))
+    unseen_rows: list[Result] = []
+    if args.unseen is not None:
+        unseen = unseen_items(args.unseen)
+        unseen_rows = [evaluate("unseen real speech", unseen, spotter, ALL)]
+        unseen_rows.append(evaluate_at_offsets(unseen, spotter, "unseen real speech"))
     if have_synth:
         synth = synth_items(args.quick)
         rows.append(evaluate("espeak-ng clean", synth, spotter, ALL))
@@ -458,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_rtf = silence_rtf(spotter)
 
     print(f"{'condition':34s} {'correct':>12s} {'false acc.':>12s} {'lat. med':>9s} {'p95':>6s}")
-    for r in rows:
+    for r in rows + unseen_rows:
         print(
             f"{r.name:34s} {r.correct:4d}/{r.n_cue:<4d}{r.correct_pct:4.0f}% "
             f"{r.false:4d}/{r.n_other:<4d}{r.false_pct:4.1f}% "
@@ -466,6 +488,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"missed on real speech: {', '.join(rows[0].misses) or 'none'}")
     print(f"false accepts on real speech: {', '.join(rows[0].accepts) or 'none'}")
+    if unseen_rows:
+        print(f"missed on unseen real speech: {', '.join(unseen_rows[0].misses) or 'none'}")
+        print(f"false accepts on unseen real speech: {', '.join(unseen_rows[0].accepts) or 'none'}")
     if cont is not None:
         print(
             f"continuous non-cue speech, listening for {', '.join(sorted(FLOOR_CUES))}: "
@@ -497,6 +522,10 @@ def main(argv: list[str] | None = None) -> int:
         "offsets_false_accept_pct": round(rows[2].false_pct, 1),
         "hinted_missed_cues": hints["missed cues"],
         "hinted_other_words": hints["other words"],
+        "unseen_correct_pct": round(unseen_rows[0].correct_pct, 1) if unseen_rows else None,
+        "unseen_false_accept_pct": round(unseen_rows[0].false_pct, 1) if unseen_rows else None,
+        "unseen_offsets_correct_pct": round(unseen_rows[1].correct_pct, 1) if unseen_rows else None,
+        "unseen_offsets_false_accept_pct": round(unseen_rows[1].false_pct, 1) if unseen_rows else None,
         "synthetic_correct_pct": round(synth_clean.correct_pct, 1) if synth_clean else None,
         "synthetic_false_accept_pct": round(synth_clean.false_pct, 1) if synth_clean else None,
     }

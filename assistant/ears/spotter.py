@@ -7,17 +7,23 @@ import math
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from assistant.ears.vad import FRAME, RATE, Segment
-from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE, normalise
+from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE, SOUNDS_LIKE, normalise
 from assistant.errors import DeviceError
 
 _LOGGER = logging.getLogger(__name__)
 
 FRAMES_PER_SECOND = RATE // FRAME
+
+FEATURE_PARAMS = Path(__file__).with_name("feat.params")
+"""The English model's own front-end settings with one change: no spectral noise subtraction
+(`-remove_noise no`). The model's file overrides anything passed to the decoder, so ours is
+passed as `featparams` in its place."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,7 @@ class Verdict:
 class SpotterConfig:
     """The decision rule. Scores are PocketSphinx KWS log scores (base 1.0001)."""
 
-    base_threshold: float = -1600.0
+    base_threshold: float = -1500.0
     """Keyword-score threshold for a three-phone phrase (tuned with `benchmarks/cues.py --compare`)."""
     per_phone: float = -150.0
     """Each phone beyond three lowers the threshold: longer phrases collect more score mass but are
@@ -82,6 +88,10 @@ class SpotterConfig:
     clips, half the missed cues and a tenth of other short words while a state awaits an answer."""
     phone_loop_probability: float = 0.1
     """Prior of the keyword spotter's competing phone loop (PocketSphinx `kws_plp`)."""
+    remove_noise: bool = False
+    """PocketSphinx's spectral noise subtraction learns the noise from the first frames of each
+    utterance; our segments start only 250 ms before the word, so it ate into quiet words
+    (real clips it never saw: 12 -> 15 of 20 cues heard with it off; see README)."""
     target_peak: float = 16000.0
     """Segments are scaled to this peak before decoding, so quiet talkers look like near ones."""
     max_gain: float = 60.0
@@ -106,9 +116,10 @@ class SphinxCueSpotter:
     """Decides whether a speech segment is one of the cues being listened for.
 
     One `pocketsphinx.Decoder` is kept alive. Per listening set it holds a grammar of the valid
-    phrases (which names the phrase a segment would be) and a keyword search of the same phrases
-    (each against a phone loop); a free phone loop and forced alignment give a second likelihood
-    ratio. A segment is a cue only when the grammar's phrase passes both ratios and stands apart.
+    phrases and the common words they sound like (which names the phrase a segment would be) and
+    a keyword search of the same phrases (each against a phone loop); a free phone loop and forced
+    alignment give a second likelihood ratio. A segment is a cue only when the grammar's phrase
+    passes both ratios and stands apart.
     """
 
     def __init__(self, config: SpotterConfig | None = None) -> None:
@@ -120,8 +131,13 @@ class SphinxCueSpotter:
         self._lock = threading.Lock()
         # A permissive keyword threshold: every candidate is reported with its score and the
         # decision (per-phrase threshold) is ours, so it can be tuned without re-decoding.
+        front_end = {} if self.config.remove_noise else {"featparams": str(FEATURE_PARAMS)}
         self._decoder = pocketsphinx.Decoder(
-            lm=None, loglevel="FATAL", kws_plp=self.config.phone_loop_probability, kws_threshold=1e-40
+            lm=None,
+            loglevel="FATAL",
+            kws_plp=self.config.phone_loop_probability,
+            kws_threshold=1e-40,
+            **front_end,
         )
         self._logmath = self._decoder.get_logmath()
         # A free phone loop (uniform, no phone language model): the "anything else" path.
@@ -159,8 +175,9 @@ class SphinxCueSpotter:
             self._cues = wanted
             if wanted and wanted not in self._grammars:
                 phrases = [p for c, ps in CUE_PHRASES.items() if c in wanted for p in ps if p in self._phones]
+                rivals = sorted({w for p in phrases for w in SOUNDS_LIKE.get(p, ()) if _model_words(self._decoder, w)})
                 name = f"fsg{len(self._grammars)}"
-                grammar = "#JSGF V1.0;\ngrammar cues;\npublic <cue> = " + " | ".join(phrases) + ";\n"
+                grammar = "#JSGF V1.0;\ngrammar cues;\npublic <cue> = " + " | ".join(phrases + rivals) + ";\n"
                 self._decoder.add_jsgf_string(name, grammar)
                 self._grammars[wanted] = name
 
@@ -205,6 +222,8 @@ class SphinxCueSpotter:
             hyp = self._decoder.hyp()
             phrase = normalise(hyp.hypstr) if hyp is not None else ""
             cue = PHRASE_TO_CUE.get(phrase)
+            if cue is None and any(phrase in words for words in SOUNDS_LIKE.values()):
+                return Verdict(None, "sounds like another word", phrase)
             if cue is None or phrase not in self._phones:
                 return Verdict(None, "grammar heard nothing", phrase or None)
             if cfg.verifier == "alignment":
