@@ -31,7 +31,7 @@ from assistant.ears.commands import spot_samples  # noqa: E402
 from assistant.ears.listener import CueListener  # noqa: E402
 from assistant.ears.microphone import read_wav  # noqa: E402
 from assistant.ears.spotter import SphinxCueSpotter, SpotterConfig  # noqa: E402
-from assistant.ears.vad import FRAME, RATE, frame_db  # noqa: E402
+from assistant.ears.vad import FRAME, RATE, frame_levels  # noqa: E402
 from assistant.ears.vocabulary import CUE_PHRASES, FLOOR_CUES, PHRASE_TO_CUE  # noqa: E402
 from assistant.events import CueUnclear, Event  # noqa: E402
 
@@ -85,15 +85,9 @@ VOICES = [("en-us", 160), ("en-gb+f3", 140), ("en-us+m3", 190), ("en-gb-scotland
 # ---- audio helpers ---------------------------------------------------------------------------
 
 
-def levels(x: np.ndarray) -> np.ndarray:
-    """dB level of each 10 ms frame."""
-    n = len(x) // FRAME
-    return np.array([frame_db(x[i * FRAME : (i + 1) * FRAME]) for i in range(n)])
-
-
 def speech_end_s(x: np.ndarray) -> float:
     """Reference end of the spoken word: the last frame within 30 dB of the peak and well above the floor."""
-    lv = levels(x)
+    lv = frame_levels(x)
     floor = float(np.percentile(lv, 10))
     thr = max(floor + 12.0, float(lv.max()) - 30.0)
     idx = np.where(lv >= min(thr, float(lv.max()) - 1.0))[0]
@@ -131,7 +125,7 @@ def pink_noise(seconds: float) -> np.ndarray:
 
 def mix(x: np.ndarray, snr_db: float, offset: int) -> np.ndarray:
     """Add pink noise at this SNR relative to the speech's active level; lead and tail get noise too."""
-    lv = levels(x)
+    lv = frame_levels(x)
     active = lv >= lv.max() - 25.0
     frames = x[: len(lv) * FRAME].reshape(-1, FRAME).astype(np.float64)
     speech_rms = math.sqrt(float(np.mean(frames[active] ** 2)))

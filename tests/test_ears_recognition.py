@@ -26,7 +26,7 @@ from assistant.ears.commands import (
 from assistant.ears.ears import SphinxEars
 from assistant.ears.listener import CueListener
 from assistant.ears.microphone import WavFileMicrophone, read_wav
-from assistant.ears.spotter import FEATURE_PARAMS, SphinxCueSpotter, SpotterConfig, Verdict
+from assistant.ears.spotter import SphinxCueSpotter, SpotterConfig, Verdict
 from assistant.ears.vad import RATE
 from assistant.errors import DeviceError
 from assistant.events import CueHeard, DeviceLost, Event, SpeechStarted, SpeechStopped
@@ -90,21 +90,20 @@ def verdicts(samples: np.ndarray, cues: set[str], spotter: SphinxCueSpotter) -> 
 # ---- the decoder's front end ----------------------------------------------------------------
 
 
-def test_front_end_is_the_models_own_but_for_noise_removal() -> None:
-    import pocketsphinx
-
-    model = Path(pocketsphinx.get_model_path()) / "en-us" / "en-us" / "feat.params"
-    ours = FEATURE_PARAMS.read_text().splitlines()
-    theirs = model.read_text().splitlines()
-    # A new model with other features must be looked at again, not silently mismatched.
-    assert [line for line in theirs if line not in ours] == ["-remove_noise yes"]
-    assert [line for line in ours if line not in theirs] == ["-remove_noise no"]
-
-
-def test_spotter_decodes_without_noise_removal_unless_asked() -> None:
-    # The model's feat.params overrides decoder options, so this checks that ours took its place.
-    assert SphinxCueSpotter()._decoder.config["remove_noise"] is False
-    assert SphinxCueSpotter(SpotterConfig(remove_noise=True))._decoder.config["remove_noise"] is True
+@needs_espeak
+def test_noise_subtraction_is_used_in_a_noisy_room_only(spotter: SphinxCueSpotter, tmp_path: Path) -> None:
+    clean = np.concatenate([gap(0.3), say("your turn", tmp_path), gap(0.3)])
+    assert [h.detection.cue for h in spot_samples(clean, None, spotter)] == ["done"]
+    assert not spotter.removes_noise
+    rms = float(np.sqrt(np.mean(clean.astype(np.float64) ** 2)))
+    noise = np.random.default_rng(3).standard_normal(len(clean)) * rms / 3  # about 10 dB below the speech
+    noisy = np.clip(clean + noise, -32768, 32767).astype(np.int16)
+    spot_samples(noisy, None, spotter)
+    assert spotter.removes_noise
+    # Always off and always on, as the two ends of the setting.
+    never = SphinxCueSpotter(SpotterConfig(noise_removal_below_db=0.0))
+    spot_samples(noisy, None, never)
+    assert not never.removes_noise
 
 
 # ---- real recordings ------------------------------------------------------------------------

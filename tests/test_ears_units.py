@@ -11,7 +11,7 @@ import pytest
 from assistant.ears.listener import CueListener, Heard
 from assistant.ears.microphone import PyAudioMicrophone, WavFileMicrophone, read_wav, resample
 from assistant.ears.spotter import Detection, Verdict
-from assistant.ears.vad import FRAME, RATE, EnergyVad, Segment, VadConfig, segments
+from assistant.ears.vad import FRAME, RATE, EnergyVad, Segment, VadConfig, level_spread_db, segments
 from assistant.ears.vocabulary import CUE_PHRASES, MISSING_CUES, PHRASE_TO_CUE, cue_of, phrases_for
 from assistant.errors import DeviceError
 from assistant.events import CUES, CueHeard, CueUnclear, Event, SpeechStarted, SpeechStopped
@@ -115,6 +115,15 @@ def test_vad_cuts_endless_speech_and_marks_it_truncated() -> None:
     x = np.concatenate([noise(0.5, 20), tone(7.0, 3000)])
     segs = run_vad(x)
     assert segs and segs[0].truncated
+
+
+def test_level_spread_tells_a_quiet_room_from_a_noisy_one() -> None:
+    word = tone(0.4, 3000)
+    quiet_room = np.concatenate([noise(0.3, 10), word + noise(0.4, 10, 1), noise(0.3, 10, 2)])
+    noisy_room = np.concatenate([noise(0.3, 700), word + noise(0.4, 700, 1), noise(0.3, 700, 2)])
+    assert level_spread_db(quiet_room) > 40.0
+    assert 5.0 < level_spread_db(noisy_room) < 15.0
+    assert level_spread_db(np.zeros(50, np.int16)) == 0.0  # shorter than a frame
 
 
 # ---- WAV files and devices ----------------------------------------------------------------

@@ -7,12 +7,11 @@ import math
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from assistant.ears.vad import FRAME, RATE, Segment
+from assistant.ears.vad import FRAME, RATE, Segment, level_spread_db
 from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE, SOUNDS_LIKE, normalise
 from assistant.errors import DeviceError
 
@@ -20,10 +19,6 @@ _LOGGER = logging.getLogger(__name__)
 
 FRAMES_PER_SECOND = RATE // FRAME
 
-FEATURE_PARAMS = Path(__file__).with_name("feat.params")
-"""The English model's own front-end settings with one change: no spectral noise subtraction
-(`-remove_noise no`). The model's file overrides anything passed to the decoder, so ours is
-passed as `featparams` in its place."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +51,7 @@ class Verdict:
 class SpotterConfig:
     """The decision rule. Scores are PocketSphinx KWS log scores (base 1.0001)."""
 
-    base_threshold: float = -1500.0
+    base_threshold: float = -1550.0
     """Keyword-score threshold for a three-phone phrase (tuned with `benchmarks/cues.py --compare`)."""
     per_phone: float = -150.0
     """Each phone beyond three lowers the threshold: longer phrases collect more score mass but are
@@ -88,10 +83,11 @@ class SpotterConfig:
     clips, half the missed cues and a tenth of other short words while a state awaits an answer."""
     phone_loop_probability: float = 0.1
     """Prior of the keyword spotter's competing phone loop (PocketSphinx `kws_plp`)."""
-    remove_noise: bool = False
-    """PocketSphinx's spectral noise subtraction learns the noise from the first frames of each
-    utterance; our segments start only 250 ms before the word, so it ate into quiet words
-    (real clips it never saw: 12 -> 15 of 20 cues heard with it off; see README)."""
+    noise_removal_below_db: float = 33.0
+    """PocketSphinx's spectral noise subtraction is used only for segments whose speech stands less
+    than this far above their quiet (`level_spread_db`): it rescues words in a noisy room, but in
+    a quiet one it ate into soft words (on real clips never tuned on, 62% -> 75% of cues heard
+    with it off there; see README). 0 never uses it, infinity always does."""
     target_peak: float = 16000.0
     """Segments are scaled to this peak before decoding, so quiet talkers look like near ones."""
     max_gain: float = 60.0
@@ -131,13 +127,11 @@ class SphinxCueSpotter:
         self._lock = threading.Lock()
         # A permissive keyword threshold: every candidate is reported with its score and the
         # decision (per-phrase threshold) is ours, so it can be tuned without re-decoding.
-        front_end = {} if self.config.remove_noise else {"featparams": str(FEATURE_PARAMS)}
         self._decoder = pocketsphinx.Decoder(
             lm=None,
             loglevel="FATAL",
             kws_plp=self.config.phone_loop_probability,
             kws_threshold=1e-40,
-            **front_end,
         )
         self._logmath = self._decoder.get_logmath()
         # A free phone loop (uniform, no phone language model): the "anything else" path.
@@ -195,6 +189,18 @@ class SphinxCueSpotter:
         except RuntimeError:
             pass  # there was no open utterance: nothing to close
 
+    def _remove_noise(self, on: bool) -> None:
+        """Switch spectral noise subtraction for the next decodes. The model's feat.params overrides
+        this option when the decoder is made, so it is set afterwards, re-making the front end only."""
+        if self._decoder.config["remove_noise"] != on:
+            self._decoder.config["remove_noise"] = on
+            self._decoder.reinit_feat()
+
+    @property
+    def removes_noise(self) -> bool:
+        """Whether the latest segment was decoded with spectral noise subtraction."""
+        return bool(self._decoder.config["remove_noise"])
+
     def _decode(self, search: str, pcm: bytes) -> None:
         self._decoder.activate_search(search)
         try:
@@ -216,6 +222,7 @@ class SphinxCueSpotter:
             pcm = self._prepare(segment.pcm)
             if pcm is None:
                 return Verdict(None, "silence")
+            self._remove_noise(level_spread_db(segment.pcm) < cfg.noise_removal_below_db)
             # The grammar names the best-matching phrase; it is forced to pick one, so it says
             # *which* cue it would be, never *whether*.
             self._decode(self._grammars[self._cues], pcm)

@@ -20,6 +20,21 @@ def frame_db(frame: np.ndarray) -> float:
     return 10.0 * math.log10(float(np.dot(x, x)) / max(len(x), 1) + 1.0)
 
 
+def frame_levels(samples: np.ndarray) -> np.ndarray:
+    """`frame_db` of each whole 10 ms frame."""
+    n = len(samples) // FRAME
+    return np.array([frame_db(samples[i * FRAME : (i + 1) * FRAME]) for i in range(n)])
+
+
+def level_spread_db(samples: np.ndarray) -> float:
+    """How far the loud frames stand above the quiet ones (95th minus 5th percentile of frame
+    levels): a rough signal-to-noise ratio of a segment that holds some quiet around its speech."""
+    levels = frame_levels(samples)
+    if len(levels) == 0:
+        return 0.0
+    return float(np.percentile(levels, 95) - np.percentile(levels, 5))
+
+
 @dataclass
 class VadConfig:
     """Thresholds of the endpointer; levels in dB above the noise floor."""
