@@ -20,7 +20,6 @@ _LOGGER = logging.getLogger(__name__)
 FRAMES_PER_SECOND = RATE // FRAME
 
 
-
 @dataclass(frozen=True)
 class Detection:
     """A cue the spotter accepted in one speech segment."""
@@ -128,10 +127,7 @@ class SphinxCueSpotter:
         # A permissive keyword threshold: every candidate is reported with its score and the
         # decision (per-phrase threshold) is ours, so it can be tuned without re-decoding.
         self._decoder = pocketsphinx.Decoder(
-            lm=None,
-            loglevel="FATAL",
-            kws_plp=self.config.phone_loop_probability,
-            kws_threshold=1e-40,
+            lm=None, loglevel="FATAL", kws_plp=self.config.phone_loop_probability, kws_threshold=1e-40
         )
         self._logmath = self._decoder.get_logmath()
         # A free phone loop (uniform, no phone language model): the "anything else" path.
