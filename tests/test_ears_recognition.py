@@ -19,12 +19,10 @@ from assistant.ears.commands import (
     cues_command,
     open_ears,
     open_file_ears,
-    padded,
     spot_file,
     spot_samples,
 )
 from assistant.ears.ears import SphinxEars
-from assistant.ears.listener import CueListener
 from assistant.ears.microphone import WavFileMicrophone, read_wav
 from assistant.ears.spotter import SphinxCueSpotter, SpotterConfig, Verdict
 from assistant.ears.vad import RATE
@@ -76,14 +74,10 @@ def speech_end(x: np.ndarray) -> float:
     return float(idx[-1] + 1) / RATE
 
 
-def verdicts(samples: np.ndarray, cues: set[str], spotter: SphinxCueSpotter) -> list[Verdict]:
+def verdicts(samples: np.ndarray, cues: list[str], spotter: SphinxCueSpotter) -> list[Verdict]:
     """What the spotter made of each segment of a file, as `assistant cues` would run it."""
     out: list[Verdict] = []
-    listener = CueListener(spotter, lambda event: None, on_verdict=lambda segment, verdict: out.append(verdict))
-    listener.listen_for(frozenset(cues))
-    for chunk in padded(samples):
-        listener.feed(chunk)
-    listener.finish()
+    spot_samples(samples, cues, spotter, on_verdict=lambda segment, verdict: out.append(verdict))
     return out
 
 
@@ -180,8 +174,8 @@ def test_synthesized_ordinary_speech_gives_no_cue(spotter: SphinxCueSpotter, tmp
 def test_a_word_that_sounds_like_a_cue_phrase_is_heard_as_itself(
     word: str, spotter: SphinxCueSpotter, tmp_path: Path
 ) -> None:
-    assert [v.detection for v in verdicts(say("ready", tmp_path), {"yes"}, spotter)][-1] is not None
-    judged = verdicts(say(word, tmp_path), {"yes", "no"}, spotter)
+    assert verdicts(say("ready", tmp_path), ["yes"], spotter)[-1].detection is not None
+    judged = verdicts(say(word, tmp_path), ["yes", "no"], spotter)
     assert [(v.reason, v.phrase) for v in judged] == [("sounds like another word", "right")]
 
 

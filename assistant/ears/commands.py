@@ -18,8 +18,8 @@ from assistant.ears.calibrate import measure, noise_floor_db, speech_threshold_d
 from assistant.ears.ears import SphinxEars
 from assistant.ears.listener import CueListener, Heard
 from assistant.ears.microphone import PyAudioMicrophone, WavFileMicrophone, read_wav
-from assistant.ears.spotter import SphinxCueSpotter
-from assistant.ears.vad import RATE
+from assistant.ears.spotter import SphinxCueSpotter, Verdict
+from assistant.ears.vad import RATE, Segment
 from assistant.ears.vocabulary import CUE_PHRASES
 from assistant.errors import DeviceError
 from assistant.events import Event
@@ -39,10 +39,15 @@ def load_floor() -> float | None:
         return None
 
 
-def _listener(only: list[str] | None, spotter: SphinxCueSpotter, post: Callable[[Event], None]) -> CueListener:
+def _listener(
+    only: list[str] | None,
+    spotter: SphinxCueSpotter,
+    post: Callable[[Event], None],
+    on_verdict: Callable[[Segment, Verdict], None] | None,
+) -> CueListener:
     cues = frozenset(only) if only is not None else frozenset(CUE_PHRASES)
     spotter.listen_for(cues)
-    return CueListener(spotter, post)
+    return CueListener(spotter, post, on_verdict=on_verdict)
 
 
 def spot_file(path: str, only: list[str] | None = None, spotter: SphinxCueSpotter | None = None) -> list[Heard]:
@@ -55,11 +60,13 @@ def spot_samples(
     only: list[str] | None = None,
     spotter: SphinxCueSpotter | None = None,
     post: Callable[[Event], None] = lambda event: None,
+    on_verdict: Callable[[Segment, Verdict], None] | None = None,
 ) -> list[Heard]:
     """Every cue the recognizer would act on in 16 kHz int16 audio; times are into `samples`.
-    The listener's events (speech, cues, near misses) go to `post`."""
+    The listener's events (speech, cues, near misses) go to `post`, and the spotter's verdict on
+    each segment, cue or not, to `on_verdict`."""
     spotter = spotter or SphinxCueSpotter()
-    listener = _listener(only, spotter, post)
+    listener = _listener(only, spotter, post, on_verdict)
     for chunk in padded(samples):
         listener.feed(chunk)
     listener.finish()
