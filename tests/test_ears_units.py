@@ -12,7 +12,15 @@ from assistant.ears.listener import CueListener, Heard
 from assistant.ears.microphone import PyAudioMicrophone, WavFileMicrophone, read_wav, resample
 from assistant.ears.spotter import Detection, Verdict
 from assistant.ears.vad import FRAME, RATE, EnergyVad, Segment, VadConfig, level_spread_db, segments
-from assistant.ears.vocabulary import CUE_PHRASES, MISSING_CUES, PHRASE_TO_CUE, SOUNDS_LIKE, cue_of, phrases_for
+from assistant.ears.vocabulary import (
+    CUE_PHRASES,
+    MISSING_CUES,
+    PHRASE_TO_CUE,
+    RIVAL_WORDS,
+    SOUNDS_LIKE,
+    cue_of,
+    phrases_for,
+)
 from assistant.errors import DeviceError
 from assistant.events import CUES, CueHeard, CueUnclear, Event, SpeechStarted, SpeechStopped
 
@@ -56,8 +64,8 @@ def test_issue_phrases_are_in_the_table() -> None:
 
 def test_sounds_like_pairs_cue_phrases_with_words_that_are_no_cue() -> None:
     assert set(SOUNDS_LIKE) <= set(PHRASE_TO_CUE)
-    rivals = {word for words in SOUNDS_LIKE.values() for word in words}
-    assert rivals and not rivals & set(PHRASE_TO_CUE)
+    assert RIVAL_WORDS == {word for words in SOUNDS_LIKE.values() for word in words}
+    assert RIVAL_WORDS and not RIVAL_WORDS & set(PHRASE_TO_CUE)
 
 
 def test_cue_of_normalises_text() -> None:

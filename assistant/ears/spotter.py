@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.ears.vad import FRAME, RATE, Segment, level_spread_db
-from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE, SOUNDS_LIKE, normalise
+from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE, RIVAL_WORDS, SOUNDS_LIKE, normalise
 from assistant.errors import DeviceError
 
 _LOGGER = logging.getLogger(__name__)
@@ -225,7 +225,7 @@ class SphinxCueSpotter:
             hyp = self._decoder.hyp()
             phrase = normalise(hyp.hypstr) if hyp is not None else ""
             cue = PHRASE_TO_CUE.get(phrase)
-            if cue is None and any(phrase in words for words in SOUNDS_LIKE.values()):
+            if phrase in RIVAL_WORDS:
                 return Verdict(None, "sounds like another word", phrase)
             if cue is None or phrase not in self._phones:
                 return Verdict(None, "grammar heard nothing", phrase or None)

@@ -32,6 +32,9 @@ SOUNDS_LIKE: dict[str, tuple[str, ...]] = {
     "ready": ("right", "write"),
 }
 
+RIVAL_WORDS: frozenset[str] = frozenset(word for words in SOUNDS_LIKE.values() for word in words)
+"""Every word of `SOUNDS_LIKE`: none is a cue phrase."""
+
 MISSING_CUES: frozenset[str] = frozenset(CUES) - frozenset(CUE_PHRASES)
 """Cues the session knows that have no spoken phrase yet (keyboard only); tests keep this empty."""
 
