@@ -1,10 +1,12 @@
 """Benchmark of the cue spotter: real speech, synthetic voices, noise, continuous conversation.
 
-    .venv/bin/python benchmarks/cues.py [--quick] [--compare] [--unseen DIR]
+    .venv/bin/python benchmarks/cues.py [--quick] [--compare] [--unseen DIR]... [--conversation DIR]
 
-Real speech comes from ../shared/speech (never copied here). `--unseen DIR` adds real clips the
-recognizer was never tuned on, in Speech Commands' layout (DIR/<word>/*.wav); clips that are also
-in ../shared are left out by their source path. Synthetic speech is made with
+Real speech comes from ../shared/speech (never copied here). `--unseen DIR` (repeatable) adds real
+clips the recognizer was never tuned on, in Speech Commands' layout (DIR/<word>/*.wav); clips that
+are also in ../shared are left out by their source path. `--conversation DIR` adds real
+continuous speech (every DIR/**/*.wav, read or conversational, with no cue in it) heard while a
+partner holds the floor: the false cues per hour. Synthetic speech is made with
 espeak-ng into .work/cues-bench (gitignored) and mixed with pink noise from sox.
 Prints a table; the last line is one JSON object with the headline figures.
 """
@@ -369,6 +371,57 @@ def silence_rtf(spotter: SphinxCueSpotter) -> float:
     return (time.process_time() - started) / 60.0
 
 
+def conversation(spotter: SphinxCueSpotter, folder: Path) -> dict[str, float]:
+    """Real continuous speech, each file a stretch of live listening for the floor cues: every
+    cue heard is a false one (the files are chosen to hold no cue said as one)."""
+    files = sorted(folder.rglob("*.wav"))
+    seconds = 0.0
+    heard: list[str] = []
+    started = time.process_time()
+    for path in files:
+        x = read_wav(path)
+        seconds += len(x) / RATE
+        for h in spot_samples(x, sorted(FLOOR_CUES), spotter):
+            heard.append(f"{path.relative_to(folder)}@{h.detection.end_s:.1f}s:{h.detection.phrase}")
+    cpu = time.process_time() - started
+    return {
+        "files": len(files),
+        "minutes": seconds / 60,
+        "false": len(heard),
+        "per_hour": len(heard) / (seconds / 3600) if seconds else float("nan"),
+        "rtf": cpu / seconds if seconds else float("nan"),
+        "heard": heard,  # type: ignore[dict-item]
+    }
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% confidence interval of a rate k/n, in percent (Wilson score interval)."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return 100 * (centre - half), 100 * (centre + half)
+
+
+OFFSETS_UP_TO = 500
+"""Sets with more clips than this are steady enough without the five frame offsets (which would
+take five times as long)."""
+
+
+def unseen_rows_for(folder: Path, spotter: SphinxCueSpotter) -> list[Result]:
+    """One pass with every cue, the session's cue sets, and for a small set the frame offsets."""
+    items = unseen_items(folder)
+    name = f"unseen {folder.name}"
+    rows = [evaluate(name, items, spotter, ALL)]
+    session = evaluate_as_session(items, spotter)
+    session.name = f"{name}, session's cue sets"
+    rows.append(session)
+    if len(items) <= OFFSETS_UP_TO:
+        rows.append(evaluate_at_offsets(items, spotter, name))
+    return rows
+
+
 def held_out(real: list[Item]) -> list[str]:
     """Tune the base threshold on half the speakers, report on the other half (and swap)."""
     speakers = sorted({it.speaker for it in real})
@@ -447,7 +500,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer voices, phrases and sentences")
     parser.add_argument("--compare", action="store_true", help="also compare approaches and folds")
-    parser.add_argument("--unseen", type=Path, metavar="DIR", help="also real clips never tuned on (DIR/<word>/*.wav)")
+    parser.add_argument(
+        "--unseen", type=Path, action="append", default=[], metavar="DIR",
+        help="also real clips never tuned on (DIR/<word>/*.wav); may be repeated",
+    )
+    parser.add_argument(
+        "--conversation", type=Path, metavar="DIR", help="also real continuous non-cue speech (DIR/**/*.wav)"
+    )
     args = parser.parse_args(argv)
     if not (SPEECH / "words.csv").exists():
         print(f"real speech not found at {SPEECH}", file=sys.stderr)
@@ -459,11 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(evaluate_as_session(real, spotter))
     rows.append(evaluate_at_offsets(real, spotter))
     rows.append(evaluate("real speech, 10 dB noise", noisy(real, 10.0), spotter, ALL))
-    unseen_rows: list[Result] = []
-    if args.unseen is not None:
-        unseen = unseen_items(args.unseen)
-        unseen_rows = [evaluate("unseen real speech", unseen, spotter, ALL)]
-        unseen_rows.append(evaluate_at_offsets(unseen, spotter, "unseen real speech"))
+    unseen_rows = {folder.name: unseen_rows_for(folder, spotter) for folder in args.unseen}
     if have_synth:
         synth = synth_items(args.quick)
         rows.append(evaluate("espeak-ng clean", synth, spotter, ALL))
@@ -471,25 +526,35 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(evaluate(f"espeak-ng {snr:g} dB SNR", noisy(synth, snr), spotter, ALL))
     hints = near_miss_hints(real, spotter)
     cont = continuous(spotter, real, args.quick) if have_synth else None
+    talk = conversation(spotter, args.conversation) if args.conversation else None
     quiet_rtf = silence_rtf(spotter)
 
-    print(f"{'condition':34s} {'correct':>12s} {'false acc.':>12s} {'lat. med':>9s} {'p95':>6s}")
-    for r in rows + unseen_rows:
+    print(f"{'condition':44s} {'correct (95% CI)':>24s} {'false acc. (95% CI)':>26s} {'lat. med':>9s} {'p95':>6s}")
+    for r in rows + [r for folder_rows in unseen_rows.values() for r in folder_rows]:
+        c_lo, c_hi = wilson(r.correct, r.n_cue)
+        f_lo, f_hi = wilson(r.false, r.n_other)
         print(
-            f"{r.name:34s} {r.correct:4d}/{r.n_cue:<4d}{r.correct_pct:4.0f}% "
-            f"{r.false:4d}/{r.n_other:<4d}{r.false_pct:4.1f}% "
+            f"{r.name:44s} {r.correct:5d}/{r.n_cue:<5d}{r.correct_pct:4.0f}% ({c_lo:2.0f}-{c_hi:3.0f}) "
+            f"{r.false:5d}/{r.n_other:<5d}{r.false_pct:4.1f}% ({f_lo:3.1f}-{f_hi:3.1f}) "
             f"{1000 * pct(r.latencies, 50):7.0f}ms {1000 * pct(r.latencies, 95):4.0f}ms"
         )
     print(f"missed on real speech: {', '.join(rows[0].misses) or 'none'}")
     print(f"false accepts on real speech: {', '.join(rows[0].accepts) or 'none'}")
-    if unseen_rows:
-        print(f"missed on unseen real speech: {', '.join(unseen_rows[0].misses) or 'none'}")
-        print(f"false accepts on unseen real speech: {', '.join(unseen_rows[0].accepts) or 'none'}")
+    for folder_name, (first, *_rest) in unseen_rows.items():
+        if first.n_cue + first.n_other <= OFFSETS_UP_TO:  # a long list helps nobody
+            print(f"missed on {folder_name}: {', '.join(first.misses) or 'none'}")
+            print(f"false accepts on {folder_name}: {', '.join(first.accepts) or 'none'}")
     if cont is not None:
         print(
             f"continuous non-cue speech, listening for {', '.join(sorted(FLOOR_CUES))}: "
             f"{cont['false']} false cues in {cont['minutes']:.1f} min = {cont['per_hour']:.1f}/hour "
             f"{cont['heard']}; CPU real-time factor while speech {cont['rtf']:.3f}"
+        )
+    if talk is not None:
+        print(
+            f"real continuous speech ({talk['files']:.0f} files), listening for {', '.join(sorted(FLOOR_CUES))}: "
+            f"{talk['false']} false cues in {talk['minutes']:.1f} min = {talk['per_hour']:.1f}/hour "
+            f"{talk['heard']}; CPU real-time factor {talk['rtf']:.3f}"
         )
     print(f"CPU real-time factor in a quiet room: {quiet_rtf:.4f}")
     hinted = ", ".join(f"{kind} {a}/{b}" for kind, (a, b) in hints.items())
@@ -516,10 +581,28 @@ def main(argv: list[str] | None = None) -> int:
         "offsets_false_accept_pct": round(rows[2].false_pct, 1),
         "hinted_missed_cues": hints["missed cues"],
         "hinted_other_words": hints["other words"],
-        "unseen_correct_pct": round(unseen_rows[0].correct_pct, 1) if unseen_rows else None,
-        "unseen_false_accept_pct": round(unseen_rows[0].false_pct, 1) if unseen_rows else None,
-        "unseen_offsets_correct_pct": round(unseen_rows[1].correct_pct, 1) if unseen_rows else None,
-        "unseen_offsets_false_accept_pct": round(unseen_rows[1].false_pct, 1) if unseen_rows else None,
+        "unseen": {
+            folder_name: {
+                "cue_clips": folder_rows[0].n_cue,
+                "other_clips": folder_rows[0].n_other,
+                "correct_pct": round(folder_rows[0].correct_pct, 1),
+                "false_accept_pct": round(folder_rows[0].false_pct, 1),
+                "session_sets_correct_pct": round(folder_rows[1].correct_pct, 1),
+                "session_sets_false_accept_pct": round(folder_rows[1].false_pct, 1),
+                **(
+                    {
+                        "offsets_correct_pct": round(folder_rows[2].correct_pct, 1),
+                        "offsets_false_accept_pct": round(folder_rows[2].false_pct, 1),
+                    }
+                    if len(folder_rows) > 2
+                    else {}
+                ),
+            }
+            for folder_name, folder_rows in unseen_rows.items()
+        },
+        "conversation_minutes": round(talk["minutes"], 1) if talk else None,
+        "conversation_false_cues": talk["false"] if talk else None,
+        "conversation_false_cues_per_hour": round(talk["per_hour"], 1) if talk else None,
         "synthetic_correct_pct": round(synth_clean.correct_pct, 1) if synth_clean else None,
         "synthetic_false_accept_pct": round(synth_clean.false_pct, 1) if synth_clean else None,
     }
