@@ -197,6 +197,19 @@ def test_cue_in_the_middle_of_conversation_is_found_at_the_right_time(
 
 
 @needs_espeak
+def test_a_cue_phrase_running_on_from_a_sentence_is_no_cue(spotter: SphinxCueSpotter, tmp_path: Path) -> None:
+    # The same words as above, but "your turn" follows the sentence after a breath (0.15 s)
+    # instead of a pause: it is part of what the partner is saying, not said to the assistant.
+    sentence = say("I felt hurt when you did not call me back that night.", tmp_path)
+    before = sentence[: round(speech_end(sentence) * RATE)]  # without eSpeak's trailing quiet
+    cue = say("your turn", tmp_path)
+    breath = spot_samples(np.concatenate([before, gap(0.15), cue, gap(1.0)]), FLOOR, spotter)
+    assert breath == []
+    pause = spot_samples(np.concatenate([before, gap(0.6), cue, gap(1.0)]), FLOOR, spotter)
+    assert [h.detection.cue for h in pause] == ["done"]
+
+
+@needs_espeak
 def test_listen_for_restricts_the_cues(spotter: SphinxCueSpotter, tmp_path: Path) -> None:
     cue = say("your turn", tmp_path)
     assert [h.detection.cue for h in spot_samples(cue, ["done"], spotter)] == ["done"]

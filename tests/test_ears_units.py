@@ -225,6 +225,41 @@ def test_listener_posts_speech_and_cue_events() -> None:
     assert events[2] == CueHeard("done", source="voice", phrase="done", confidence=0.9)
 
 
+class TalkRecordingSpotter(ScriptedSpotter):
+    """Rejects every segment, noting the talk each one follows (`Segment.talk_before_s`)."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.talk_before: list[float] = []
+
+    def judge(self, segment: Segment) -> Verdict:
+        self.talk_before.append(round(segment.talk_before_s, 2))
+        return super().judge(segment)
+
+
+def two_bursts(pause_s: float) -> np.ndarray:
+    """0.8 s of "talk", a pause, then a 0.3 s "phrase", in a quiet room."""
+    return np.concatenate([
+        noise(1.0, 20), tone(0.8, 3000) + noise(0.8, 20, 1), noise(pause_s, 20, 2),
+        tone(0.3, 3000) + noise(0.3, 20, 3), noise(1.0, 20, 4),
+    ])  # fmt: skip
+
+
+def talk_before(stream: np.ndarray) -> list[float]:
+    """What the spotter was told about the segments it judged (early verdicts included)."""
+    spotter = TalkRecordingSpotter()
+    listener = CueListener(spotter, lambda event: None)  # type: ignore[arg-type]
+    listener.feed(stream)
+    listener.finish()
+    return sorted(set(spotter.talk_before))
+
+
+def test_a_phrase_right_after_other_talk_is_told_it_follows_that_talk() -> None:
+    # 150 ms after 0.8 s of speech: part of the same talk; after 600 ms: a phrase of its own.
+    assert talk_before(two_bursts(0.15)) == [0.0, pytest.approx(0.8, abs=0.05)]
+    assert talk_before(two_bursts(0.6)) == [0.0]
+
+
 class NearMissSpotter(ScriptedSpotter):
     """Finds "next" in every segment and rejects it, just (`near`) or clearly."""
 

@@ -61,7 +61,8 @@ class SpotterConfig:
     max_speech_s: float = 1.8
     """A segment with more speech than this is conversation, not a cue."""
     max_lead_s: float = 0.6
-    """Speech allowed before the phrase inside one segment ("uh, done")."""
+    """Speech allowed before the phrase ("uh, done"): inside its segment, plus the talk the
+    segment follows without a pause (`Segment.talk_before_s`)."""
     max_trail_s: float = 0.3
     """Speech allowed after the phrase: a cue must end the utterance, so "done with it" is no cue."""
     verifier: str = "both"
@@ -261,12 +262,14 @@ class SphinxCueSpotter:
 
     def _stands_apart(self, segment: Segment, a: int, b: int) -> bool:
         """The stand-apart rule: a phrase over frames [a, b] of the segment must be (nearly) all
-        its speech, so a cue ends its utterance ("done with it" is no cue)."""
+        the speech of its utterance, so a cue ends it ("done with it" is no cue) and does not
+        come straight out of a sentence ("... and then I was done")."""
         cfg = self.config
         speech_a = round((segment.speech_start_s - segment.start_s) * FRAMES_PER_SECOND)
         speech_b = round((segment.speech_end_s - segment.start_s) * FRAMES_PER_SECOND)
         trail_ok = (speech_b - b) <= cfg.max_trail_s * FRAMES_PER_SECOND
-        return trail_ok and (a - speech_a) <= cfg.max_lead_s * FRAMES_PER_SECOND
+        lead = (a - speech_a) + segment.talk_before_s * FRAMES_PER_SECOND
+        return trail_ok and lead <= cfg.max_lead_s * FRAMES_PER_SECOND
 
     def _prepare(self, samples: np.ndarray) -> bytes | None:
         """The segment as the decoder should hear it: scaled to a common peak, lightly dithered."""

@@ -74,6 +74,9 @@ class Segment:
     """Stream time at which the segment was closed (or, for a tentative one, would close now)."""
     truncated: bool = False
     """The segment hit `max_frames` and was cut: it is long speech, not a cue."""
+    talk_before_s: float = 0.0
+    """Seconds of the couple's talk this segment follows with no real pause between (set by the
+    listener, which knows which speech was our own voice): a phrase there continues that talk."""
 
     @property
     def speech_seconds(self) -> float:
