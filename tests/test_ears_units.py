@@ -245,10 +245,16 @@ def two_bursts(pause_s: float) -> np.ndarray:
     ])  # fmt: skip
 
 
-def talk_before(stream: np.ndarray) -> list[float]:
-    """What the spotter was told about the segments it judged (early verdicts included)."""
+def talk_before(stream: np.ndarray, voice_until_s: float = 0.0) -> list[float]:
+    """What the spotter was told about the segments it judged (early verdicts included), with
+    our own voice playing for the first `voice_until_s` (its echo dying at once)."""
     spotter = TalkRecordingSpotter()
-    listener = CueListener(spotter, lambda event: None)  # type: ignore[arg-type]
+    listener = CueListener(spotter, lambda event: None, barge_in=False, echo_hangover_s=0.0)  # type: ignore[arg-type]
+    if voice_until_s:
+        listener.set_voice_playing(True)
+        listener.feed(stream[: round(voice_until_s * RATE)])
+        listener.set_voice_playing(False)
+        stream = stream[round(voice_until_s * RATE) :]
     listener.feed(stream)
     listener.finish()
     return sorted(set(spotter.talk_before))
@@ -258,6 +264,12 @@ def test_a_phrase_right_after_other_talk_is_told_it_follows_that_talk() -> None:
     # 150 ms after 0.8 s of speech: part of the same talk; after 600 ms: a phrase of its own.
     assert talk_before(two_bursts(0.15)) == [0.0, pytest.approx(0.8, abs=0.05)]
     assert talk_before(two_bursts(0.6)) == [0.0]
+
+
+def test_our_own_voice_is_not_talk_a_phrase_follows() -> None:
+    # The first burst is our voice's echo (never judged); an answer 250 ms after it is the
+    # couple's first word, not the middle of their talk.
+    assert talk_before(two_bursts(0.25), voice_until_s=1.85) == [0.0]
 
 
 class NearMissSpotter(ScriptedSpotter):

@@ -84,8 +84,8 @@ class CueListener:
     _listening: int = 0
     """Counts changes of the listening set, so a verdict from before a change is not used."""
     _talk: tuple[float, float] | None = None
-    """The latest run of talk: where its speech started and ended (pauses in it shorter than
-    `min_pause_s`)."""
+    """The couple's latest run of talk: where its speech started and ended (pauses in it shorter
+    than `min_pause_s`); None after our own voice."""
 
     @property
     def now_s(self) -> float:
@@ -167,8 +167,7 @@ class CueListener:
         return dataclasses.replace(segment, talk_before_s=self._talk[1] - self._talk[0])
 
     def _note_talk(self, segment: Segment) -> None:
-        """Extend or start the run of talk with a closed segment. (Echo of our own voice counts
-        too, harmlessly: speech within `echo_hangover_s` of our voice is not acted on anyway.)"""
+        """Extend or start the run of talk with a closed segment the couple said."""
         if self._talk is not None and segment.speech_start_s - self._talk[1] < self.min_pause_s:
             self._talk = (self._talk[0], segment.speech_end_s)
         else:
@@ -206,7 +205,7 @@ class CueListener:
         if not ours:
             self.post(SpeechStopped(seconds=round(segment.speech_seconds, 2)))
         if not self._may_act_on(ours):
-            self._note_talk(segment)
+            self._talk = None  # our own voice's echo: not the couple's talk
             if self.on_verdict is not None:
                 self.on_verdict(segment, Verdict(None, "own voice"))
             return
