@@ -1,0 +1,43 @@
+"""The layout tool behind the benchmark's largest test set (benchmarks/speech_commands_layout.py)."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.cues import wilson
+from benchmarks.speech_commands_layout import main
+
+
+def clip(path: Path, seed: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    samples = np.random.default_rng(seed).integers(-3000, 3000, 1600).astype(np.int16)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(samples.tobytes())
+
+
+def test_layout_names_unknown_words_and_drops_repeats_and_skipped_clips(tmp_path: Path) -> None:
+    src, other, dest = tmp_path / "src", tmp_path / "other", tmp_path / "dest"
+    clip(src / "yes" / "aaaa1111_nohash_0.wav", 1)
+    clip(src / "yes" / "aaaa1111_nohash_1.wav", 1)  # the same take twice: kept once
+    clip(src / "_unknown_" / "dog_bbbb2222_nohash_0.wav.wav", 2)
+    clip(src / "_silence_" / "silence_0.wav", 3)
+    clip(src / "no" / "cccc3333_nohash_0.wav", 4)
+    clip(src / "stop" / "dddd4444_nohash_0.wav", 5)
+    clip(other / "no" / "cccc3333_nohash_0.wav", 6)  # in the other set by name
+    clip(other / "go" / "eeee5555_nohash_0.wav", 5)  # ... and by content
+    assert main([str(src), str(dest), "--skip", str(other)]) == 0
+    kept = sorted(str(p.relative_to(dest)) for p in dest.glob("*/*.wav"))
+    assert kept == ["dog/bbbb2222_nohash_0.wav", "yes/aaaa1111_nohash_0.wav"]
+
+
+def test_wilson_interval_brackets_the_rate() -> None:
+    lo, hi = wilson(932, 1573)
+    assert lo < 100 * 932 / 1573 < hi and hi - lo < 5.0
+    lo, hi = wilson(0, 50)
+    assert abs(lo) < 1e-9 and 0.0 < hi < 10.0
