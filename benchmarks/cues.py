@@ -508,6 +508,9 @@ def main(argv: list[str] | None = None) -> int:
         "--conversation", type=Path, metavar="DIR", help="also real continuous non-cue speech (DIR/**/*.wav)"
     )
     args = parser.parse_args(argv)
+    names = [folder.name for folder in args.unseen]
+    if len(set(names)) < len(names):
+        parser.error("two --unseen folders have the same name: their rows would be mixed up")
     if not (SPEECH / "words.csv").exists():
         print(f"real speech not found at {SPEECH}", file=sys.stderr)
         return 2

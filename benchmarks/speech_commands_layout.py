@@ -19,9 +19,11 @@ import sys
 from pathlib import Path
 
 NOT_WORDS = ("_silence_", "_background_noise_")
+"""Folders of the data set that hold no word."""
 
 
 def digest(path: Path) -> str:
+    """A clip's content, to find the same recording under two names."""
     return hashlib.sha1(path.read_bytes()).hexdigest()
 
 
@@ -47,19 +49,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dest", type=Path)
     parser.add_argument("--skip", type=Path, action="append", default=[], metavar="DIR")
     args = parser.parse_args(argv)
-    seen_names = {f"{w}/{n}" for skip in args.skip for w, n, _ in clips(skip)}
-    seen_audio = {digest(p) for skip in args.skip for _, _, p in clips(skip)}
-    kept = 0
+    if any(args.dest.glob("*/*.wav")):
+        # Clips left from a run with other --skip folders would defeat the point of them.
+        print(f"{args.dest} already holds clips: give an empty or new folder", file=sys.stderr)
+        return 2
+    skipped = [clip for folder in args.skip for clip in clips(folder)]
+    skip_names = {f"{word}/{name}" for word, name, _ in skipped}
+    skip_audio = {digest(path) for _, _, path in skipped}
+    seen_names: set[str] = set()
+    seen_audio: set[str] = set()
+    kept = repeats = elsewhere = 0
     for word, name, path in clips(args.src):
         audio = digest(path)
+        if f"{word}/{name}" in skip_names or audio in skip_audio:
+            elsewhere += 1
+            continue
         if f"{word}/{name}" in seen_names or audio in seen_audio:
+            repeats += 1
             continue
         seen_names.add(f"{word}/{name}")
         seen_audio.add(audio)
         (args.dest / word).mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, args.dest / word / name)
         kept += 1
-    print(f"{kept} clips in {args.dest}")
+    print(f"{kept} clips in {args.dest}; left out {repeats} repeated takes and {elsewhere} clips of --skip sets")
     return 0
 
 

@@ -203,8 +203,10 @@ def test_a_cue_phrase_running_on_from_a_sentence_is_no_cue(spotter: SphinxCueSpo
     sentence = say("I felt hurt when you did not call me back that night.", tmp_path)
     before = sentence[: round(speech_end(sentence) * RATE)]  # without eSpeak's trailing quiet
     cue = say("your turn", tmp_path)
-    breath = spot_samples(np.concatenate([before, gap(0.15), cue, gap(1.0)]), FLOOR, spotter)
-    assert breath == []
+    breath = np.concatenate([before, gap(0.15), cue, gap(1.0)])
+    assert spot_samples(breath, FLOOR, spotter) == []
+    # Two segments, the sentence and the phrase, and the phrase is refused for following talk.
+    assert [v.reason for v in verdicts(breath, FLOOR, spotter)] == ["too long", "follows talk"]
     pause = spot_samples(np.concatenate([before, gap(0.6), cue, gap(1.0)]), FLOOR, spotter)
     assert [h.detection.cue for h in pause] == ["done"]
 

@@ -237,12 +237,18 @@ class TalkRecordingSpotter(ScriptedSpotter):
         return super().judge(segment)
 
 
+def bursts(*parts: float) -> np.ndarray:
+    """Alternating "speech" and pause lengths (speech first), in a quiet room."""
+    pieces = [noise(1.0, 20)]
+    for n, seconds in enumerate(parts):
+        quiet = noise(seconds, 20, n + 1)
+        pieces.append(quiet + tone(seconds, 3000) if n % 2 == 0 else quiet)
+    return np.concatenate([*pieces, noise(1.0, 20, 99)])
+
+
 def two_bursts(pause_s: float) -> np.ndarray:
-    """0.8 s of "talk", a pause, then a 0.3 s "phrase", in a quiet room."""
-    return np.concatenate([
-        noise(1.0, 20), tone(0.8, 3000) + noise(0.8, 20, 1), noise(pause_s, 20, 2),
-        tone(0.3, 3000) + noise(0.3, 20, 3), noise(1.0, 20, 4),
-    ])  # fmt: skip
+    """0.8 s of "talk", a pause, then a 0.3 s "phrase"."""
+    return bursts(0.8, pause_s, 0.3)
 
 
 def talk_before(stream: np.ndarray, voice_until_s: float = 0.0) -> list[float]:
@@ -264,6 +270,12 @@ def test_a_phrase_right_after_other_talk_is_told_it_follows_that_talk() -> None:
     # 150 ms after 0.8 s of speech: part of the same talk; after 600 ms: a phrase of its own.
     assert talk_before(two_bursts(0.15)) == [0.0, pytest.approx(0.8, abs=0.05)]
     assert talk_before(two_bursts(0.6)) == [0.0]
+
+
+def test_short_pauses_keep_one_run_of_talk_going() -> None:
+    # 0.5 s, a breath, 0.4 s, a breath, then the phrase: it follows all of it (0.5+0.15+0.4).
+    told = talk_before(bursts(0.5, 0.15, 0.4, 0.15, 0.3))
+    assert told == [0.0, pytest.approx(0.5, abs=0.05), pytest.approx(1.05, abs=0.05)]
 
 
 def test_our_own_voice_is_not_talk_a_phrase_follows() -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.cues import wilson
 from benchmarks.speech_commands_layout import main
 
 
@@ -36,8 +35,7 @@ def test_layout_names_unknown_words_and_drops_repeats_and_skipped_clips(tmp_path
     assert kept == ["dog/bbbb2222_nohash_0.wav", "yes/aaaa1111_nohash_0.wav"]
 
 
-def test_wilson_interval_brackets_the_rate() -> None:
-    lo, hi = wilson(932, 1573)
-    assert lo < 100 * 932 / 1573 < hi and hi - lo < 5.0
-    lo, hi = wilson(0, 50)
-    assert abs(lo) < 1e-9 and 0.0 < hi < 10.0
+def test_layout_refuses_a_folder_that_already_holds_clips(tmp_path: Path) -> None:
+    clip(tmp_path / "src" / "yes" / "aaaa1111_nohash_0.wav", 1)
+    clip(tmp_path / "dest" / "no" / "old_nohash_0.wav", 2)
+    assert main([str(tmp_path / "src"), str(tmp_path / "dest")]) == 2

@@ -65,9 +65,10 @@ class CueListener:
     """Loud frames allowed in that window for the room to count as echo-free."""
     min_pause_s: float = 0.3
     """A cue is said to the assistant after a pause: speech starting sooner than this after the
-    couple's talk continues that talk (`Segment.talk_before_s`). Pauses inside a sentence are
-    mostly shorter; 7 of the 11 false cues in 78 minutes of real continuous speech came
-    0.10-0.29 s after other words (see README)."""
+    couple's talk continues that talk (`Segment.talk_before_s`). Pauses between words inside a
+    sentence are mostly shorter; most false cues in real continuous speech came that soon after
+    other words (README, "Larger tests"). The pause is measured from the endpointer's speech
+    start, which may lie up to 40 ms before the true onset."""
     on_verdict: Callable[[Segment, Verdict], None] | None = None
     clock: Callable[[], float] = time.perf_counter
     """Wall clock that times the recognizer (tests pass a fake one)."""
@@ -177,7 +178,7 @@ class CueListener:
         """The spotter's verdict and the wall-clock seconds it took."""
         started = self.clock()
         try:
-            verdict = self.spotter.judge(self._follows_talk(segment))
+            verdict = self.spotter.judge(segment)
         except RuntimeError:
             # One bad segment must not end listening: log it and treat it as no cue.
             _LOGGER.exception("the recognizer failed on a %.1f s segment", segment.speech_seconds)
@@ -195,7 +196,7 @@ class CueListener:
         self._early = None
         if self._may_act_on(self._voice_overlaps(tentative.start_s, tentative.end_s)):
             key = self._key(tentative, self._listening)  # before judging: the set may change meanwhile
-            verdict, compute = self._judge(tentative)
+            verdict, compute = self._judge(self._follows_talk(tentative))
             self._early = _EarlyVerdict(key, verdict, tentative.end_s + compute, compute)
 
     def _segment(self, segment: Segment) -> None:
@@ -205,14 +206,17 @@ class CueListener:
         if not ours:
             self.post(SpeechStopped(seconds=round(segment.speech_seconds, 2)))
         if not self._may_act_on(ours):
-            self._talk = None  # our own voice's echo: not the couple's talk
+            self._talk = None  # our own voice's echo is not the couple's talk (defensive:
+            # the echo hangover already keeps answers well apart from earlier talk)
             if self.on_verdict is not None:
                 self.on_verdict(segment, Verdict(None, "own voice"))
             return
+        # The run of talk changes only here, so an early verdict saw the same talk before it.
+        judged = self._follows_talk(segment)
         if early is not None and early.key == self._key(segment, self._listening):
             verdict, ready_s, compute = early.verdict, early.ready_s, early.compute_s
         else:
-            verdict, compute = self._judge(segment)
+            verdict, compute = self._judge(judged)
             ready_s = segment.end_s + compute
         self._note_talk(segment)
         det = verdict.detection
@@ -220,7 +224,7 @@ class CueListener:
             verdict = Verdict(None, "own voice", verdict.phrase, verdict.score)
             det = None
         if self.on_verdict is not None:
-            self.on_verdict(segment, verdict)
+            self.on_verdict(judged, verdict)
         if det is None:
             if not ours and verdict.near:
                 self.post(CueUnclear())  # a phrase scored just too low: say so, so nobody waits

@@ -213,6 +213,8 @@ class SphinxCueSpotter:
         cfg = self.config
         if segment.truncated or segment.speech_seconds > cfg.max_speech_s:
             return Verdict(None, "too long")
+        if segment.talk_before_s > cfg.max_lead_s:
+            return Verdict(None, "follows talk")  # the stand-apart rule could never pass: skip decoding
         with self._lock:
             if not self._cues:
                 return Verdict(None, "not listening")

@@ -75,8 +75,9 @@ class Segment:
     truncated: bool = False
     """The segment hit `max_frames` and was cut: it is long speech, not a cue."""
     talk_before_s: float = 0.0
-    """Seconds of the couple's talk this segment follows with no real pause between (set by the
-    listener, which knows which speech was our own voice): a phrase there continues that talk."""
+    """Span (first speech start to last speech end) of the couple's run of talk this segment
+    follows with no real pause between; 0 after a pause. Set by the listener, which knows which
+    speech was our own voice: a phrase here continues that talk."""
 
     @property
     def speech_seconds(self) -> float:
