@@ -161,15 +161,19 @@ class CueListener:
         """Speech overlapping our own voice (`ours`) is only acted on where barge-in can tell it apart."""
         return not ours or (self.barge_in and self.echo_free)
 
+    def _continues_talk(self, segment: Segment) -> bool:
+        """Whether the segment starts without a pause after the couple's latest run of talk."""
+        return self._talk is not None and segment.speech_start_s - self._talk[1] < self.min_pause_s
+
     def _follows_talk(self, segment: Segment) -> Segment:
         """The segment with the talk it follows without a pause (`Segment.talk_before_s`)."""
-        if self._talk is None or segment.speech_start_s - self._talk[1] >= self.min_pause_s:
+        if self._talk is None or not self._continues_talk(segment):
             return segment
         return dataclasses.replace(segment, talk_before_s=self._talk[1] - self._talk[0])
 
     def _note_talk(self, segment: Segment) -> None:
         """Extend or start the run of talk with a closed segment the couple said."""
-        if self._talk is not None and segment.speech_start_s - self._talk[1] < self.min_pause_s:
+        if self._talk is not None and self._continues_talk(segment):
             self._talk = (self._talk[0], segment.speech_end_s)
         else:
             self._talk = (segment.speech_start_s, segment.speech_end_s)
