@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import numpy as np
 
+from assistant.voice.pcm import write_wav
 from benchmarks.speech_commands_layout import main
 
 
 def clip(path: Path, seed: int) -> None:
+    """A 0.1 s WAV whose content is set by `seed` (equal seeds: byte-identical files)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     samples = np.random.default_rng(seed).integers(-3000, 3000, 1600).astype(np.int16)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(samples.tobytes())
+    write_wav(path, samples.tobytes(), rate=16000)
 
 
 def test_layout_names_unknown_words_and_drops_repeats_and_skipped_clips(tmp_path: Path) -> None:
