@@ -394,6 +394,15 @@ def conversation(spotter: SphinxCueSpotter, folder: Path) -> dict[str, float]:
     }
 
 
+def false_cues_line(label: str, stats: dict[str, float]) -> str:
+    """One line of `continuous` or `conversation` figures."""
+    return (
+        f"{label}, listening for {', '.join(sorted(FLOOR_CUES))}: "
+        f"{stats['false']} false cues in {stats['minutes']:.1f} min = {stats['per_hour']:.1f}/hour "
+        f"{stats['heard']}; CPU real-time factor while speech {stats['rtf']:.3f}"
+    )
+
+
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """95% confidence interval of a rate k/n, in percent (Wilson score interval)."""
     if n == 0:
@@ -420,6 +429,16 @@ def unseen_rows_for(folder: Path, spotter: SphinxCueSpotter) -> list[Result]:
     if len(items) <= OFFSETS_UP_TO:
         rows.append(evaluate_at_offsets(items, spotter, name))
     return rows
+
+
+def unseen_summary(rows: list[Result]) -> dict[str, float]:
+    """The JSON figures of one `unseen_rows_for` set."""
+    keys = ["", "session_sets_", "offsets_"]
+    summary: dict[str, float] = {"cue_clips": rows[0].n_cue, "other_clips": rows[0].n_other}
+    for key, row in zip(keys, rows, strict=False):  # the offsets row only for a small set
+        summary[f"{key}correct_pct"] = round(row.correct_pct, 1)
+        summary[f"{key}false_accept_pct"] = round(row.false_pct, 1)
+    return summary
 
 
 def held_out(real: list[Item]) -> list[str]:
@@ -543,22 +562,14 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"missed on real speech: {', '.join(rows[0].misses) or 'none'}")
     print(f"false accepts on real speech: {', '.join(rows[0].accepts) or 'none'}")
-    for folder_name, (first, *_rest) in unseen_rows.items():
-        if first.n_cue + first.n_other <= OFFSETS_UP_TO:  # a long list helps nobody
+    for folder_name, (first, *rest) in unseen_rows.items():
+        if len(rest) == 2:  # a small set, with its offsets row: a long list would help nobody
             print(f"missed on {folder_name}: {', '.join(first.misses) or 'none'}")
             print(f"false accepts on {folder_name}: {', '.join(first.accepts) or 'none'}")
     if cont is not None:
-        print(
-            f"continuous non-cue speech, listening for {', '.join(sorted(FLOOR_CUES))}: "
-            f"{cont['false']} false cues in {cont['minutes']:.1f} min = {cont['per_hour']:.1f}/hour "
-            f"{cont['heard']}; CPU real-time factor while speech {cont['rtf']:.3f}"
-        )
+        print(false_cues_line("continuous non-cue speech", cont))
     if talk is not None:
-        print(
-            f"real continuous speech ({talk['files']:.0f} files), listening for {', '.join(sorted(FLOOR_CUES))}: "
-            f"{talk['false']} false cues in {talk['minutes']:.1f} min = {talk['per_hour']:.1f}/hour "
-            f"{talk['heard']}; CPU real-time factor {talk['rtf']:.3f}"
-        )
+        print(false_cues_line(f"real continuous speech ({talk['files']:.0f} files)", talk))
     print(f"CPU real-time factor in a quiet room: {quiet_rtf:.4f}")
     hinted = ", ".join(f"{kind} {a}/{b}" for kind, (a, b) in hints.items())
     print(f"near-miss hints (real speech, the session's states): {hinted}")
@@ -584,25 +595,7 @@ def main(argv: list[str] | None = None) -> int:
         "offsets_false_accept_pct": round(rows[2].false_pct, 1),
         "hinted_missed_cues": hints["missed cues"],
         "hinted_other_words": hints["other words"],
-        "unseen": {
-            folder_name: {
-                "cue_clips": folder_rows[0].n_cue,
-                "other_clips": folder_rows[0].n_other,
-                "correct_pct": round(folder_rows[0].correct_pct, 1),
-                "false_accept_pct": round(folder_rows[0].false_pct, 1),
-                "session_sets_correct_pct": round(folder_rows[1].correct_pct, 1),
-                "session_sets_false_accept_pct": round(folder_rows[1].false_pct, 1),
-                **(
-                    {
-                        "offsets_correct_pct": round(folder_rows[2].correct_pct, 1),
-                        "offsets_false_accept_pct": round(folder_rows[2].false_pct, 1),
-                    }
-                    if len(folder_rows) > 2
-                    else {}
-                ),
-            }
-            for folder_name, folder_rows in unseen_rows.items()
-        },
+        "unseen": {folder_name: unseen_summary(folder_rows) for folder_name, folder_rows in unseen_rows.items()},
         "conversation_minutes": round(talk["minutes"], 1) if talk else None,
         "conversation_false_cues": talk["false"] if talk else None,
         "conversation_false_cues_per_hour": round(talk["per_hour"], 1) if talk else None,
