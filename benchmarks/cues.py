@@ -1,13 +1,15 @@
 """Benchmark of the cue spotter: real speech, synthetic voices, noise, continuous conversation.
 
-    .venv/bin/python benchmarks/cues.py [--quick] [--compare] [--unseen DIR]... [--conversation DIR]
+    .venv/bin/python benchmarks/cues.py [--quick] [--compare] [--unseen DIR]... [--conversation DIR [--in-context]]
 
 Real speech comes from ../shared/speech (never copied here). `--unseen DIR` (repeatable) adds real
 clips the recognizer was never tuned on, in Speech Commands' layout (DIR/<word>/*.wav); clips that
 are also in ../shared are left out by their source path. `--conversation DIR` adds real
 continuous speech (every DIR/**/*.wav, read or conversational, with no cue in it) heard while a
-partner holds the floor: the false cues per hour. Synthetic speech is made with
-espeak-ng into .work/cues-bench (gitignored) and mixed with pink noise from sox.
+partner holds the floor: the false cues per hour. `--in-context` says the real cue clips after the
+end of that talk, with pauses of 0.25 to 1 s: what the rule "a cue follows a pause" costs.
+Synthetic speech is made with espeak-ng into .work/cues-bench (gitignored) and mixed with pink
+noise from sox.
 Prints a table; the last line is one JSON object with the headline figures.
 """
 
@@ -87,13 +89,22 @@ VOICES = [("en-us", 160), ("en-gb+f3", 140), ("en-us+m3", 190), ("en-gb-scotland
 # ---- audio helpers ---------------------------------------------------------------------------
 
 
-def speech_end_s(x: np.ndarray) -> float:
-    """Reference end of the spoken word: the last frame within 30 dB of the peak and well above the floor."""
+def _loud_frames(x: np.ndarray) -> np.ndarray:
+    """Indices of the frames within 30 dB of the peak and well above the floor: the spoken part."""
     lv = frame_levels(x)
     floor = float(np.percentile(lv, 10))
     thr = max(floor + 12.0, float(lv.max()) - 30.0)
-    idx = np.where(lv >= min(thr, float(lv.max()) - 1.0))[0]
-    return float(idx[-1] + 1) * FRAME / RATE
+    return np.where(lv >= min(thr, float(lv.max()) - 1.0))[0]
+
+
+def speech_end_s(x: np.ndarray) -> float:
+    """Reference end of the spoken word (the end of its last loud frame)."""
+    return float(_loud_frames(x)[-1] + 1) * FRAME / RATE
+
+
+def speech_start_s(x: np.ndarray) -> float:
+    """Reference start of the spoken word (its first loud frame)."""
+    return float(_loud_frames(x)[0]) * FRAME / RATE
 
 
 def espeak(text: str, voice: str, speed: int) -> np.ndarray:
@@ -394,12 +405,87 @@ def conversation(spotter: SphinxCueSpotter, folder: Path) -> dict[str, float]:
     }
 
 
+def cue_after_talk(talk: np.ndarray, clip: np.ndarray, pause_s: float, seed: int) -> tuple[np.ndarray, int]:
+    """A real cue clip said `pause_s` after real talk (from the talk's last loud frame to the
+    word's first), as one partner would say it: the talk is scaled to the clip's loudness and the
+    pause holds the clip's own room noise. Returns the audio and where the clip starts in it."""
+    talk = talk[: round(speech_end_s(talk) * RATE)]
+    onset = round(speech_start_s(clip) * RATE)
+    want = round(pause_s * RATE)
+    if onset > want:
+        clip = clip[onset - want :]  # the clip's own quiet lead is longer than the pause
+        onset = want
+    gain = 10 ** ((np.percentile(frame_levels(clip), 98) - np.percentile(frame_levels(talk), 98)) / 20)
+    # One room: the clip's noise runs under the talk and through the pause (an energy endpointer
+    # would otherwise take the step up from the quieter talk recording's floor for speech).
+    # The clip's quietest frames: a one-second clip can be mostly word, which the 20th percentile
+    # of `noise_floor_db` would then take for room noise.
+    rms = math.sqrt(max(10 ** (np.percentile(frame_levels(clip), 5) / 10) - 1.0, 0.0))
+    room = np.random.default_rng(seed).standard_normal(len(talk) + want - onset) * rms
+    room[: len(talk)] += talk * gain
+    audio = np.concatenate([room, clip.astype(np.float64)])
+    start = len(room)
+    return np.clip(np.round(audio), -32768, 32767).astype(np.int16), start
+
+
+CONTEXT_PAUSES = (0.25, 0.4, 0.6, 1.0)
+CONTEXT_TALK_S = 3.0
+CONTEXT_CLIPS = 400
+"""At most this many cue clips are said after talk (evenly chosen): each is heard five times."""
+
+
+def in_context(spotter: SphinxCueSpotter, cue_items: list[Item], folder: Path) -> dict[str, object]:
+    """Real cue clips said after real talk (the end of a `--conversation` file) with pauses of
+    `CONTEXT_PAUSES`, each heard with its state's cue set as a session would: how many are still
+    heard, against the same clips alone, and how far the heard cue's end is from the word's."""
+    files = sorted(folder.rglob("*.wav"))
+    clips = cue_items[:: max(1, math.ceil(len(cue_items) / CONTEXT_CLIPS))]
+    sets = session_listen_sets()
+    heard = dict.fromkeys(["alone", *CONTEXT_PAUSES], 0)
+    early: list[str] = []
+    timing_errors: list[float] = []
+    for n, it in enumerate(clips):
+        cues = sorted(sets[STATE_FOR_CUE[str(it.expected)]])
+        heard["alone"] += any(h.detection.cue == it.expected for h in spot_samples(it.samples, cues, spotter))
+        x = read_wav(files[n % len(files)])
+        talk = x[max(0, round((speech_end_s(x) - CONTEXT_TALK_S) * RATE)) :]
+        for pause in CONTEXT_PAUSES:
+            audio, start = cue_after_talk(talk, it.samples, pause, seed=n)
+            for h in spot_samples(audio, cues, spotter):
+                if h.detection.end_s < start / RATE:
+                    early.append(f"{files[n % len(files)].name}:{h.detection.phrase}")
+                elif h.detection.cue == it.expected:
+                    heard[pause] += 1
+                    word_end = start / RATE + speech_end_s(audio[start:])
+                    timing_errors.append(h.detection.end_s - word_end)
+                    break
+    return {
+        "clips": len(clips),
+        "heard": {str(k): v for k, v in heard.items()},
+        "false_in_talk": early,
+        "end_error_median_ms": round(1000 * pct([abs(e) for e in timing_errors], 50)),
+        "end_error_p95_ms": round(1000 * pct([abs(e) for e in timing_errors], 95)),
+    }
+
+
 def false_cues_line(label: str, stats: dict[str, float]) -> str:
     """One line of `continuous` or `conversation` figures."""
     return (
         f"{label}, listening for {', '.join(sorted(FLOOR_CUES))}: "
         f"{stats['false']} false cues in {stats['minutes']:.1f} min = {stats['per_hour']:.1f}/hour "
         f"{stats['heard']}; CPU real-time factor while speech {stats['rtf']:.3f}"
+    )
+
+
+def in_context_line(stats: dict[str, object]) -> str:
+    """The `in_context` figures: cues heard after each pause, against the clips alone."""
+    heard: dict[str, int] = stats["heard"]  # type: ignore[assignment]
+    n = stats["clips"]
+    after = ", ".join(f"{k} s {v}/{n}" for k, v in heard.items() if k != "alone")
+    return (
+        f"real cues said after real talk (session's cue sets): alone {heard['alone']}/{n}; after a pause of "
+        f"{after}; cue end within {stats['end_error_median_ms']} ms (median), {stats['end_error_p95_ms']} ms "
+        f"(p95) of the word's end; cues heard inside the talk: {stats['false_in_talk'] or 'none'}"
     )
 
 
@@ -526,10 +612,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--conversation", type=Path, metavar="DIR", help="also real continuous non-cue speech (DIR/**/*.wav)"
     )
+    parser.add_argument(
+        "--in-context", action="store_true",
+        help="also say the real cue clips after talk from --conversation, with short pauses",
+    )
     args = parser.parse_args(argv)
     names = [folder.name for folder in args.unseen]
     if len(set(names)) < len(names):
         parser.error("two --unseen folders have the same name: their rows would be mixed up")
+    if args.in_context and not args.conversation:
+        parser.error("--in-context needs --conversation DIR: the talk the cues are said after")
     if not (SPEECH / "words.csv").exists():
         print(f"real speech not found at {SPEECH}", file=sys.stderr)
         return 2
@@ -549,6 +641,12 @@ def main(argv: list[str] | None = None) -> int:
     hints = near_miss_hints(real, spotter)
     cont = continuous(spotter, real, args.quick) if have_synth else None
     talk = conversation(spotter, args.conversation) if args.conversation else None
+    context = None
+    if args.in_context:
+        cue_items = [it for it in real if it.expected] + [
+            it for folder in args.unseen for it in unseen_items(folder) if it.expected
+        ]
+        context = in_context(spotter, cue_items, args.conversation)
     quiet_rtf = silence_rtf(spotter)
 
     print(f"{'condition':44s} {'correct (95% CI)':>24s} {'false acc. (95% CI)':>26s} {'lat. med':>9s} {'p95':>6s}")
@@ -570,6 +668,8 @@ def main(argv: list[str] | None = None) -> int:
         print(false_cues_line("continuous non-cue speech", cont))
     if talk is not None:
         print(false_cues_line(f"real continuous speech ({talk['files']:.0f} files)", talk))
+    if context is not None:
+        print(in_context_line(context))
     print(f"CPU real-time factor in a quiet room: {quiet_rtf:.4f}")
     hinted = ", ".join(f"{kind} {a}/{b}" for kind, (a, b) in hints.items())
     print(f"near-miss hints (real speech, the session's states): {hinted}")
@@ -599,6 +699,7 @@ def main(argv: list[str] | None = None) -> int:
         "conversation_minutes": round(talk["minutes"], 1) if talk else None,
         "conversation_false_cues": talk["false"] if talk else None,
         "conversation_false_cues_per_hour": round(talk["per_hour"], 1) if talk else None,
+        "in_context": context,
         "synthetic_correct_pct": round(synth_clean.correct_pct, 1) if synth_clean else None,
         "synthetic_false_accept_pct": round(synth_clean.false_pct, 1) if synth_clean else None,
     }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from benchmarks.cues import wilson
+from assistant.ears.vad import FRAME, RATE, frame_levels
+from benchmarks.cues import cue_after_talk, speech_start_s, wilson
 
 
 def test_wilson_interval_matches_known_values() -> None:
@@ -12,3 +14,30 @@ def test_wilson_interval_matches_known_values() -> None:
     assert wilson(0, 50) == (pytest.approx(0.0, abs=1e-9), pytest.approx(7.13, abs=0.01))
     assert wilson(932, 1573) == (pytest.approx(56.8, abs=0.1), pytest.approx(61.7, abs=0.1))
     assert wilson(5, 10) == (pytest.approx(23.7, abs=0.1), pytest.approx(76.3, abs=0.1))
+
+
+def _tone(seconds: float, amplitude: float, lead_s: float = 0.0) -> np.ndarray:
+    """A 300 Hz tone after `lead_s` of faint noise: a stand-in for one spoken word."""
+    rng = np.random.default_rng(3)
+    lead = rng.standard_normal(round(lead_s * RATE)) * 3.0
+    t = np.arange(round(seconds * RATE)) / RATE
+    return np.concatenate([lead, amplitude * np.sin(2 * np.pi * 300 * t)]).astype(np.int16)
+
+
+@pytest.mark.parametrize("clip_lead_s", [0.1, 0.8])
+def test_a_cue_is_said_the_asked_pause_after_talk_at_the_clips_loudness(clip_lead_s: float) -> None:
+    talk = _tone(2.0, 500.0)
+    clip = _tone(0.5, 8000.0, lead_s=clip_lead_s)
+    audio, start = cue_after_talk(talk, clip, pause_s=0.4, seed=0)
+    levels = frame_levels(audio)
+    loud = np.flatnonzero(levels > levels.max() - 30.0)
+    talk_end = 2.0
+    word_start = start / RATE + speech_start_s(audio[start:])
+    assert word_start - talk_end == pytest.approx(0.4, abs=0.02)
+    # The talk is scaled to the clip's level: one room, one distance.
+    talk_level = np.percentile(levels[: int(1.9 * RATE) // FRAME], 98)
+    word_level = np.percentile(levels[int(word_start * RATE) // FRAME :], 98)
+    assert talk_level == pytest.approx(word_level, abs=1.0)
+    # Nothing loud in the pause: it holds only room noise.
+    in_pause = (loud >= int(talk_end * RATE) // FRAME + 1) & (loud < int(word_start * RATE) // FRAME)
+    assert not in_pause.any()
