@@ -31,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from assistant.ears.calibrate import noise_floor_db  # noqa: E402
 from assistant.ears.commands import spot_samples  # noqa: E402
 from assistant.ears.listener import CueListener  # noqa: E402
 from assistant.ears.microphone import read_wav  # noqa: E402
@@ -407,8 +408,9 @@ def conversation(spotter: SphinxCueSpotter, folder: Path) -> dict[str, float]:
 
 def cue_after_talk(talk: np.ndarray, clip: np.ndarray, pause_s: float, seed: int) -> tuple[np.ndarray, int]:
     """A real cue clip said `pause_s` after real talk (from the talk's last loud frame to the
-    word's first), as one partner would say it: the talk is scaled to the clip's loudness and the
-    pause holds the clip's own room noise. Returns the audio and where the clip starts in it."""
+    word's first), as one partner would say it: the talk is scaled to the clip's loudness, and
+    the clip's room noise runs under the talk, through the pause and for a second after the clip.
+    Returns the audio and where the clip starts in it."""
     talk = talk[: round(speech_end_s(talk) * RATE)]
     onset = round(speech_start_s(clip) * RATE)
     want = round(pause_s * RATE)
@@ -416,16 +418,14 @@ def cue_after_talk(talk: np.ndarray, clip: np.ndarray, pause_s: float, seed: int
         clip = clip[onset - want :]  # the clip's own quiet lead is longer than the pause
         onset = want
     gain = 10 ** ((np.percentile(frame_levels(clip), 98) - np.percentile(frame_levels(talk), 98)) / 20)
-    # One room: the clip's noise runs under the talk and through the pause (an energy endpointer
-    # would otherwise take the step up from the quieter talk recording's floor for speech).
-    # The clip's quietest frames: a one-second clip can be mostly word, which the 20th percentile
-    # of `noise_floor_db` would then take for room noise.
-    rms = math.sqrt(max(10 ** (np.percentile(frame_levels(clip), 5) / 10) - 1.0, 0.0))
-    room = np.random.default_rng(seed).standard_normal(len(talk) + want - onset) * rms
-    room[: len(talk)] += talk * gain
-    audio = np.concatenate([room, clip.astype(np.float64)])
-    start = len(room)
-    return np.clip(np.round(audio), -32768, 32767).astype(np.int16), start
+    # The room noise is the one the clip alone is padded with (`padded`), so the endpointer
+    # hears the cue against the same floor as in the clip-alone figures.
+    rms = math.sqrt(max(10 ** (noise_floor_db(clip) / 10) - 1.0, 0.0))
+    room = np.random.default_rng(seed).standard_normal(len(talk) + want - onset + len(clip) + RATE) * rms
+    start = len(talk) + want - onset
+    room[:start] += np.concatenate([talk * gain, np.zeros(want - onset)])
+    room[start : start + len(clip)] = clip
+    return np.clip(np.round(room), -32768, 32767).astype(np.int16), start
 
 
 CONTEXT_PAUSES = (0.25, 0.4, 0.6, 1.0)
@@ -442,7 +442,7 @@ def in_context(spotter: SphinxCueSpotter, cue_items: list[Item], folder: Path) -
     clips = cue_items[:: max(1, math.ceil(len(cue_items) / CONTEXT_CLIPS))]
     sets = session_listen_sets()
     heard = dict.fromkeys(["alone", *CONTEXT_PAUSES], 0)
-    early: list[str] = []
+    early: set[str] = set()
     timing_errors: list[float] = []
     for n, it in enumerate(clips):
         cues = sorted(sets[STATE_FOR_CUE[str(it.expected)]])
@@ -452,8 +452,8 @@ def in_context(spotter: SphinxCueSpotter, cue_items: list[Item], folder: Path) -
         for pause in CONTEXT_PAUSES:
             audio, start = cue_after_talk(talk, it.samples, pause, seed=n)
             for h in spot_samples(audio, cues, spotter):
-                if h.detection.end_s < start / RATE:
-                    early.append(f"{files[n % len(files)].name}:{h.detection.phrase}")
+                if h.detection.end_s < start / RATE:  # the same talk is heard once per pause: count it once
+                    early.add(f"{files[n % len(files)].name}@{h.detection.end_s:.1f}s:{h.detection.phrase}")
                 elif h.detection.cue == it.expected:
                     heard[pause] += 1
                     word_end = start / RATE + speech_end_s(audio[start:])
@@ -462,7 +462,7 @@ def in_context(spotter: SphinxCueSpotter, cue_items: list[Item], folder: Path) -
     return {
         "clips": len(clips),
         "heard": {str(k): v for k, v in heard.items()},
-        "false_in_talk": early,
+        "false_in_talk": sorted(early),
         "end_error_median_ms": round(1000 * pct([abs(e) for e in timing_errors], 50)),
         "end_error_p95_ms": round(1000 * pct([abs(e) for e in timing_errors], 95)),
     }

@@ -16,18 +16,18 @@ def test_wilson_interval_matches_known_values() -> None:
     assert wilson(5, 10) == (pytest.approx(23.7, abs=0.1), pytest.approx(76.3, abs=0.1))
 
 
-def _tone(seconds: float, amplitude: float, lead_s: float = 0.0) -> np.ndarray:
-    """A 300 Hz tone after `lead_s` of faint noise: a stand-in for one spoken word."""
+def _tone(seconds: float, amplitude: float, lead_s: float = 0.0, tail_s: float = 0.0) -> np.ndarray:
+    """A 300 Hz tone between `lead_s` and `tail_s` of faint noise: a stand-in for one spoken word."""
     rng = np.random.default_rng(3)
-    lead = rng.standard_normal(round(lead_s * RATE)) * 3.0
+    lead, tail = (rng.standard_normal(round(s * RATE)) * 3.0 for s in (lead_s, tail_s))
     t = np.arange(round(seconds * RATE)) / RATE
-    return np.concatenate([lead, amplitude * np.sin(2 * np.pi * 300 * t)]).astype(np.int16)
+    return np.concatenate([lead, amplitude * np.sin(2 * np.pi * 300 * t), tail]).astype(np.int16)
 
 
-@pytest.mark.parametrize("clip_lead_s", [0.1, 0.8])
+@pytest.mark.parametrize("clip_lead_s", [0.2, 0.8])
 def test_a_cue_is_said_the_asked_pause_after_talk_at_the_clips_loudness(clip_lead_s: float) -> None:
     talk = _tone(2.0, 500.0)
-    clip = _tone(0.5, 8000.0, lead_s=clip_lead_s)
+    clip = _tone(0.5, 8000.0, lead_s=clip_lead_s, tail_s=0.3)
     audio, start = cue_after_talk(talk, clip, pause_s=0.4, seed=0)
     levels = frame_levels(audio)
     loud = np.flatnonzero(levels > levels.max() - 30.0)
@@ -36,8 +36,10 @@ def test_a_cue_is_said_the_asked_pause_after_talk_at_the_clips_loudness(clip_lea
     assert word_start - talk_end == pytest.approx(0.4, abs=0.02)
     # The talk is scaled to the clip's level: one room, one distance.
     talk_level = np.percentile(levels[: int(1.9 * RATE) // FRAME], 98)
-    word_level = np.percentile(levels[int(word_start * RATE) // FRAME :], 98)
+    word_level = np.percentile(levels[int(word_start * RATE) // FRAME : int((word_start + 0.5) * RATE) // FRAME], 98)
     assert talk_level == pytest.approx(word_level, abs=1.0)
     # Nothing loud in the pause: it holds only room noise.
     in_pause = (loud >= int(talk_end * RATE) // FRAME + 1) & (loud < int(word_start * RATE) // FRAME)
     assert not in_pause.any()
+    # A second of room noise follows the clip, so the cue's segment closes before the file ends.
+    assert len(audio) / RATE - (word_start + 0.5) >= 1.0
