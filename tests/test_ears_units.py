@@ -278,6 +278,14 @@ def test_short_pauses_keep_one_run_of_talk_going() -> None:
     assert told == [0.0, pytest.approx(0.5, abs=0.05), pytest.approx(1.05, abs=0.05)]
 
 
+def test_a_click_before_a_phrase_does_not_join_it_to_the_talk_before() -> None:
+    # 0.8 s of talk, 0.25 s, a 60 ms click, 0.25 s, the phrase: the click follows the talk (told
+    # 0.8 s), but the phrase comes 0.56 s after the talk, a pause of its own (told 0, where a
+    # click taken for talk would have made it 1.1 s).
+    told = talk_before(bursts(0.8, 0.25, 0.06, 0.25, 0.3))
+    assert told == [0.0, pytest.approx(0.8, abs=0.05)]
+
+
 def test_our_own_voice_is_not_talk_a_phrase_follows() -> None:
     # The first burst is our voice's echo (never judged); an answer 250 ms after it is the
     # couple's first word, not the middle of their talk.
