@@ -434,38 +434,67 @@ CONTEXT_CLIPS = 400
 """At most this many cue clips are said after talk (evenly chosen): each is heard five times."""
 
 
-def in_context(spotter: SphinxCueSpotter, cue_items: list[Item], folder: Path) -> dict[str, object]:
+@dataclass
+class InContext:
+    """Figures of `in_context`."""
+
+    clips: int = 0
+    alone: int = 0
+    """Cue clips heard on their own (as in the session's-cue-sets row)."""
+    after_pause: dict[float, int] = field(default_factory=lambda: dict.fromkeys(CONTEXT_PAUSES, 0))
+    """Cue clips heard after talk, by the pause before them (seconds)."""
+    false_in_talk: set[str] = field(default_factory=set)
+    end_errors_s: list[float] = field(default_factory=list)
+    """How far each heard cue's end lies from the word's end."""
+
+    def line(self) -> str:
+        after = ", ".join(f"{pause:g} s {k}/{self.clips}" for pause, k in self.after_pause.items())
+        errors = [abs(e) for e in self.end_errors_s]
+        return (
+            f"real cues said after real talk (session's cue sets): alone {self.alone}/{self.clips}; "
+            f"after a pause of {after}; cue end within {1000 * pct(errors, 50):.0f} ms (median), "
+            f"{1000 * pct(errors, 95):.0f} ms (p95) of the word's end; "
+            f"cues heard inside the talk: {sorted(self.false_in_talk) or 'none'}"
+        )
+
+    def summary(self) -> dict[str, object]:
+        """The JSON figures."""
+        errors = [abs(e) for e in self.end_errors_s]
+        return {
+            "clips": self.clips,
+            "alone": self.alone,
+            "after_pause": {f"{pause:g}": k for pause, k in self.after_pause.items()},
+            "false_in_talk": sorted(self.false_in_talk),
+            "end_error_median_ms": round(1000 * pct(errors, 50)),
+            "end_error_p95_ms": round(1000 * pct(errors, 95)),
+        }
+
+
+def in_context(spotter: SphinxCueSpotter, cue_items: list[Item], folder: Path) -> InContext:
     """Real cue clips said after real talk (the end of a `--conversation` file) with pauses of
     `CONTEXT_PAUSES`, each heard with its state's cue set as a session would: how many are still
     heard, against the same clips alone, and how far the heard cue's end is from the word's."""
     files = sorted(folder.rglob("*.wav"))
     clips = cue_items[:: max(1, math.ceil(len(cue_items) / CONTEXT_CLIPS))]
     sets = session_listen_sets()
-    heard = dict.fromkeys(["alone", *CONTEXT_PAUSES], 0)
-    early: set[str] = set()
-    timing_errors: list[float] = []
+    res = InContext(clips=len(clips))
     for n, it in enumerate(clips):
         cues = sorted(sets[STATE_FOR_CUE[str(it.expected)]])
-        heard["alone"] += any(h.detection.cue == it.expected for h in spot_samples(it.samples, cues, spotter))
-        x = read_wav(files[n % len(files)])
+        res.alone += any(h.detection.cue == it.expected for h in spot_samples(it.samples, cues, spotter))
+        talk_file = files[n % len(files)]
+        x = read_wav(talk_file)
         talk = x[max(0, round((speech_end_s(x) - CONTEXT_TALK_S) * RATE)) :]
         for pause in CONTEXT_PAUSES:
             audio, start = cue_after_talk(talk, it.samples, pause, seed=n)
             for h in spot_samples(audio, cues, spotter):
                 if h.detection.end_s < start / RATE:  # the same talk is heard once per pause: count it once
-                    early.add(f"{files[n % len(files)].name}@{h.detection.end_s:.1f}s:{h.detection.phrase}")
+                    res.false_in_talk.add(f"{talk_file.name}@{h.detection.end_s:.1f}s:{h.detection.phrase}")
                 elif h.detection.cue == it.expected:
-                    heard[pause] += 1
+                    res.after_pause[pause] += 1
                     word_end = start / RATE + speech_end_s(audio[start:])
-                    timing_errors.append(h.detection.end_s - word_end)
+                    res.end_errors_s.append(h.detection.end_s - word_end)
                     break
-    return {
-        "clips": len(clips),
-        "heard": {str(k): v for k, v in heard.items()},
-        "false_in_talk": sorted(early),
-        "end_error_median_ms": round(1000 * pct([abs(e) for e in timing_errors], 50)),
-        "end_error_p95_ms": round(1000 * pct([abs(e) for e in timing_errors], 95)),
-    }
+    return res
 
 
 def false_cues_line(label: str, stats: dict[str, float]) -> str:
@@ -474,18 +503,6 @@ def false_cues_line(label: str, stats: dict[str, float]) -> str:
         f"{label}, listening for {', '.join(sorted(FLOOR_CUES))}: "
         f"{stats['false']} false cues in {stats['minutes']:.1f} min = {stats['per_hour']:.1f}/hour "
         f"{stats['heard']}; CPU real-time factor while speech {stats['rtf']:.3f}"
-    )
-
-
-def in_context_line(stats: dict[str, object]) -> str:
-    """The `in_context` figures: cues heard after each pause, against the clips alone."""
-    heard: dict[str, int] = stats["heard"]  # type: ignore[assignment]
-    n = stats["clips"]
-    after = ", ".join(f"{k} s {v}/{n}" for k, v in heard.items() if k != "alone")
-    return (
-        f"real cues said after real talk (session's cue sets): alone {heard['alone']}/{n}; after a pause of "
-        f"{after}; cue end within {stats['end_error_median_ms']} ms (median), {stats['end_error_p95_ms']} ms "
-        f"(p95) of the word's end; cues heard inside the talk: {stats['false_in_talk'] or 'none'}"
     )
 
 
@@ -669,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
     if talk is not None:
         print(false_cues_line(f"real continuous speech ({talk['files']:.0f} files)", talk))
     if context is not None:
-        print(in_context_line(context))
+        print(context.line())
     print(f"CPU real-time factor in a quiet room: {quiet_rtf:.4f}")
     hinted = ", ".join(f"{kind} {a}/{b}" for kind, (a, b) in hints.items())
     print(f"near-miss hints (real speech, the session's states): {hinted}")
@@ -699,7 +716,7 @@ def main(argv: list[str] | None = None) -> int:
         "conversation_minutes": round(talk["minutes"], 1) if talk else None,
         "conversation_false_cues": talk["false"] if talk else None,
         "conversation_false_cues_per_hour": round(talk["per_hour"], 1) if talk else None,
-        "in_context": context,
+        "in_context": context.summary() if context else None,
         "synthetic_correct_pct": round(synth_clean.correct_pct, 1) if synth_clean else None,
         "synthetic_false_accept_pct": round(synth_clean.false_pct, 1) if synth_clean else None,
     }

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from assistant.ears.vad import FRAME, RATE, frame_levels
-from benchmarks.cues import cue_after_talk, speech_start_s, wilson
+from benchmarks.cues import cue_after_talk, main, speech_start_s, wilson
 
 
 def test_wilson_interval_matches_known_values() -> None:
@@ -43,3 +43,10 @@ def test_a_cue_is_said_the_asked_pause_after_talk_at_the_clips_loudness(clip_lea
     assert not in_pause.any()
     # A second of room noise follows the clip, so the cue's segment closes before the file ends.
     assert len(audio) / RATE - (word_start + 0.5) >= 1.0
+
+
+def test_in_context_asks_for_the_talk_it_needs(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["--in-context"])
+    assert stopped.value.code == 2
+    assert "--in-context needs --conversation DIR" in capsys.readouterr().err
