@@ -339,7 +339,36 @@ def near_miss_hints(items: list[Item], spotter: SphinxCueSpotter) -> dict[str, l
     return counts
 
 
-def continuous(spotter: SphinxCueSpotter, real: list[Item], quick: bool) -> dict[str, float]:
+@dataclass
+class FalseCues:
+    """Cues heard in a stretch of non-cue speech (every one a false cue), and the CPU it took."""
+
+    seconds: float
+    heard: list[str]
+    cpu_s: float
+    files: int = 0
+
+    @property
+    def minutes(self) -> float:
+        return self.seconds / 60
+
+    @property
+    def per_hour(self) -> float:
+        return len(self.heard) / (self.seconds / 3600) if self.seconds else float("nan")
+
+    @property
+    def rtf(self) -> float:
+        return self.cpu_s / self.seconds if self.seconds else float("nan")
+
+    def line(self, label: str) -> str:
+        return (
+            f"{label}, listening for {', '.join(sorted(FLOOR_CUES))}: "
+            f"{len(self.heard)} false cues in {self.minutes:.1f} min = {self.per_hour:.1f}/hour "
+            f"{self.heard}; CPU real-time factor while speech {self.rtf:.3f}"
+        )
+
+
+def continuous(spotter: SphinxCueSpotter, real: list[Item], quick: bool) -> FalseCues:
     """Long stretches of non-cue speech, listening for the floor cues only."""
     parts: list[np.ndarray] = []
     others = [it for it in real if it.expected is None]
@@ -360,16 +389,8 @@ def continuous(spotter: SphinxCueSpotter, real: list[Item], quick: bool) -> dict
     for i in range(0, len(stream), 1600):
         listener.feed(stream[i : i + 1600])
     listener.finish()
-    cpu = time.process_time() - started
-    seconds = len(stream) / RATE
-    false = len(listener.heard)
-    return {
-        "minutes": seconds / 60,
-        "false": false,
-        "per_hour": false / (seconds / 3600),
-        "rtf": cpu / seconds,
-        "heard": [f"{h.detection.phrase}@{h.decided_s:.1f}s" for h in listener.heard],  # type: ignore[dict-item]
-    }
+    heard = [f"{h.detection.phrase}@{h.decided_s:.1f}s" for h in listener.heard]
+    return FalseCues(len(stream) / RATE, heard, time.process_time() - started)
 
 
 def silence_rtf(spotter: SphinxCueSpotter) -> float:
@@ -383,7 +404,7 @@ def silence_rtf(spotter: SphinxCueSpotter) -> float:
     return (time.process_time() - started) / 60.0
 
 
-def conversation(spotter: SphinxCueSpotter, folder: Path) -> dict[str, float]:
+def conversation(spotter: SphinxCueSpotter, folder: Path) -> FalseCues:
     """Real continuous speech, each file a stretch of live listening for the floor cues: every
     cue heard is a false one (the files are chosen to hold no cue said as one)."""
     files = sorted(folder.rglob("*.wav"))
@@ -395,15 +416,7 @@ def conversation(spotter: SphinxCueSpotter, folder: Path) -> dict[str, float]:
         seconds += len(x) / RATE
         for h in spot_samples(x, sorted(FLOOR_CUES), spotter):
             heard.append(f"{path.relative_to(folder)}@{h.detection.end_s:.1f}s:{h.detection.phrase}")
-    cpu = time.process_time() - started
-    return {
-        "files": len(files),
-        "minutes": seconds / 60,
-        "false": len(heard),
-        "per_hour": len(heard) / (seconds / 3600) if seconds else float("nan"),
-        "rtf": cpu / seconds if seconds else float("nan"),
-        "heard": heard,  # type: ignore[dict-item]
-    }
+    return FalseCues(seconds, heard, time.process_time() - started, len(files))
 
 
 def cue_after_talk(talk: np.ndarray, clip: np.ndarray, pause_s: float, seed: int) -> tuple[np.ndarray, int]:
@@ -495,15 +508,6 @@ def in_context(spotter: SphinxCueSpotter, cue_items: list[Item], folder: Path) -
                     res.end_errors_s.append(h.detection.end_s - word_end)
                     break
     return res
-
-
-def false_cues_line(label: str, stats: dict[str, float]) -> str:
-    """One line of `continuous` or `conversation` figures."""
-    return (
-        f"{label}, listening for {', '.join(sorted(FLOOR_CUES))}: "
-        f"{stats['false']} false cues in {stats['minutes']:.1f} min = {stats['per_hour']:.1f}/hour "
-        f"{stats['heard']}; CPU real-time factor while speech {stats['rtf']:.3f}"
-    )
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -682,9 +686,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"missed on {folder_name}: {', '.join(first.misses) or 'none'}")
             print(f"false accepts on {folder_name}: {', '.join(first.accepts) or 'none'}")
     if cont is not None:
-        print(false_cues_line("continuous non-cue speech", cont))
+        print(cont.line("continuous non-cue speech"))
     if talk is not None:
-        print(false_cues_line(f"real continuous speech ({talk['files']:.0f} files)", talk))
+        print(talk.line(f"real continuous speech ({talk.files} files)"))
     if context is not None:
         print(context.line())
     print(f"CPU real-time factor in a quiet room: {quiet_rtf:.4f}")
@@ -700,11 +704,11 @@ def main(argv: list[str] | None = None) -> int:
     headline = {
         "real_correct_pct": round(rows[0].correct_pct, 1),
         "real_false_accept_pct": round(rows[0].false_pct, 1),
-        "false_cues_per_hour": round(cont["per_hour"], 1) if cont else None,
-        "continuous_minutes": round(cont["minutes"], 1) if cont else None,
+        "false_cues_per_hour": round(cont.per_hour, 1) if cont else None,
+        "continuous_minutes": round(cont.minutes, 1) if cont else None,
         "latency_median_ms": round(1000 * pct(lat, 50)),
         "latency_p95_ms": round(1000 * pct(lat, 95)),
-        "rtf_speech": round(cont["rtf"], 3) if cont else None,
+        "rtf_speech": round(cont.rtf, 3) if cont else None,
         "rtf_quiet": round(quiet_rtf, 4),
         "session_sets_correct_pct": round(rows[1].correct_pct, 1),
         "session_sets_false_accept_pct": round(rows[1].false_pct, 1),
@@ -713,9 +717,9 @@ def main(argv: list[str] | None = None) -> int:
         "hinted_missed_cues": hints["missed cues"],
         "hinted_other_words": hints["other words"],
         "unseen": {folder_name: unseen_summary(folder_rows) for folder_name, folder_rows in unseen_rows.items()},
-        "conversation_minutes": round(talk["minutes"], 1) if talk else None,
-        "conversation_false_cues": talk["false"] if talk else None,
-        "conversation_false_cues_per_hour": round(talk["per_hour"], 1) if talk else None,
+        "conversation_minutes": round(talk.minutes, 1) if talk else None,
+        "conversation_false_cues": len(talk.heard) if talk else None,
+        "conversation_false_cues_per_hour": round(talk.per_hour, 1) if talk else None,
         "in_context": context.summary() if context else None,
         "synthetic_correct_pct": round(synth_clean.correct_pct, 1) if synth_clean else None,
         "synthetic_false_accept_pct": round(synth_clean.false_pct, 1) if synth_clean else None,
