@@ -7,6 +7,7 @@ import pytest
 
 from assistant.ears.vad import FRAME, RATE, frame_levels
 from benchmarks.cues import cue_after_talk, main, speech_start_s, wilson
+from tests.signals import noise, tone
 
 
 def test_wilson_interval_matches_known_values() -> None:
@@ -16,18 +17,10 @@ def test_wilson_interval_matches_known_values() -> None:
     assert wilson(5, 10) == (pytest.approx(23.7, abs=0.1), pytest.approx(76.3, abs=0.1))
 
 
-def _tone(seconds: float, amplitude: float, lead_s: float = 0.0, tail_s: float = 0.0) -> np.ndarray:
-    """A 300 Hz tone between `lead_s` and `tail_s` of faint noise: a stand-in for one spoken word."""
-    rng = np.random.default_rng(3)
-    lead, tail = (rng.standard_normal(round(s * RATE)) * 3.0 for s in (lead_s, tail_s))
-    t = np.arange(round(seconds * RATE)) / RATE
-    return np.concatenate([lead, amplitude * np.sin(2 * np.pi * 300 * t), tail]).astype(np.int16)
-
-
 @pytest.mark.parametrize("clip_lead_s", [0.2, 0.8])
 def test_a_cue_is_said_the_asked_pause_after_talk_at_the_clips_loudness(clip_lead_s: float) -> None:
-    talk = _tone(2.0, 500.0)
-    clip = _tone(0.5, 8000.0, lead_s=clip_lead_s, tail_s=0.3)
+    talk = tone(2.0, 500.0)
+    clip = np.concatenate([noise(clip_lead_s, 3.0, 1), tone(0.5, 8000.0), noise(0.3, 3.0, 2)])
     audio, start = cue_after_talk(talk, clip, pause_s=0.4, seed=0)
     levels = frame_levels(audio)
     loud = np.flatnonzero(levels > levels.max() - 30.0)

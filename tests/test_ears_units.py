@@ -23,15 +23,7 @@ from assistant.ears.vocabulary import (
 )
 from assistant.errors import DeviceError
 from assistant.events import CUES, CueHeard, CueUnclear, Event, SpeechStarted, SpeechStopped
-
-
-def tone(seconds: float, amplitude: float, freq: float = 300.0) -> np.ndarray:
-    t = np.arange(int(seconds * RATE)) / RATE
-    return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.int16)
-
-
-def noise(seconds: float, rms: float, seed: int = 0) -> np.ndarray:
-    return np.round(np.random.default_rng(seed).standard_normal(int(seconds * RATE)) * rms).astype(np.int16)
+from tests.signals import noise, tone
 
 
 def write_wav(path: Path, samples: np.ndarray, rate: int, channels: int = 1) -> None:
