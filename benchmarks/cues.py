@@ -357,14 +357,25 @@ class FalseCues:
         return len(self.heard) / (self.seconds / 3600) if self.seconds else float("nan")
 
     @property
+    def per_hour_interval(self) -> tuple[float, float]:
+        """95% confidence interval of the rate per hour: a handful of events over an hour of
+        talk says little on its own (5 in 78 minutes is anything from 1.2 to 9 an hour)."""
+        if not self.seconds:
+            return float("nan"), float("nan")
+        low, high = poisson_interval(len(self.heard))
+        hours = self.seconds / 3600
+        return low / hours, high / hours
+
+    @property
     def rtf(self) -> float:
         return self.cpu_s / self.seconds if self.seconds else float("nan")
 
     def line(self, label: str) -> str:
+        low, high = self.per_hour_interval
         return (
             f"{label}, listening for {', '.join(sorted(FLOOR_CUES))}: "
             f"{len(self.heard)} false cues in {self.minutes:.1f} min = {self.per_hour:.1f}/hour "
-            f"{self.heard}; CPU real-time factor while speech {self.rtf:.3f}"
+            f"(95% interval {low:.1f}-{high:.1f}) {self.heard}; CPU real-time factor while speech {self.rtf:.3f}"
         )
 
 
@@ -516,6 +527,29 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return 100 * (centre - half), 100 * (centre + half)
+
+
+def poisson_interval(k: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Exact (Garwood) confidence interval of a Poisson mean from k events: the means under which
+    at least k events (the low end) or at most k (the high end) have chance alpha/2."""
+
+    def at_most(n: int, mean: float) -> float:
+        term = total = math.exp(-mean)
+        for i in range(1, n + 1):
+            term *= mean / i
+            total += term
+        return total
+
+    def mean_where(n: int, chance: float) -> float:
+        # at_most(n, mean) falls as the mean grows: bisect for the mean where it equals `chance`.
+        lo, hi = 0.0, n + 50.0 + 10.0 * math.sqrt(n)
+        for _ in range(100):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if at_most(n, mid) > chance else (lo, mid)
+        return (lo + hi) / 2
+
+    low = 0.0 if k == 0 else mean_where(k - 1, 1 - alpha / 2)
+    return low, mean_where(k, alpha / 2)
 
 
 OFFSETS_UP_TO = 500
@@ -718,6 +752,7 @@ def main(argv: list[str] | None = None) -> int:
         "conversation_minutes": round(talk.minutes, 1) if talk else None,
         "conversation_false_cues": len(talk.heard) if talk else None,
         "conversation_false_cues_per_hour": round(talk.per_hour, 1) if talk else None,
+        "conversation_false_cues_per_hour_interval": [round(v, 1) for v in talk.per_hour_interval] if talk else None,
         "in_context": context.summary() if context else None,
         "synthetic_correct_pct": round(synth_clean.correct_pct, 1) if synth_clean else None,
         "synthetic_false_accept_pct": round(synth_clean.false_pct, 1) if synth_clean else None,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from assistant.ears.vad import FRAME, RATE, frame_levels
-from benchmarks.cues import cue_after_talk, main, speech_start_s, wilson
+from benchmarks.cues import FalseCues, cue_after_talk, main, poisson_interval, speech_start_s, wilson
 from tests.signals import noise, tone
 
 
@@ -15,6 +15,21 @@ def test_wilson_interval_matches_known_values() -> None:
     assert wilson(0, 50) == (pytest.approx(0.0, abs=1e-9), pytest.approx(7.13, abs=0.01))
     assert wilson(932, 1573) == (pytest.approx(56.8, abs=0.1), pytest.approx(61.7, abs=0.1))
     assert wilson(5, 10) == (pytest.approx(23.7, abs=0.1), pytest.approx(76.3, abs=0.1))
+
+
+def test_poisson_interval_matches_known_values() -> None:
+    # Exact (Garwood) 95% intervals of a Poisson mean, as statistics tables give them.
+    assert poisson_interval(0) == (0.0, pytest.approx(3.689, abs=0.001))
+    assert poisson_interval(1) == (pytest.approx(0.0253, abs=0.0001), pytest.approx(5.572, abs=0.001))
+    assert poisson_interval(5) == (pytest.approx(1.623, abs=0.001), pytest.approx(11.668, abs=0.001))
+
+
+def test_false_cues_per_hour_come_with_their_interval() -> None:
+    five_in_78_minutes = FalseCues(seconds=78.2 * 60, heard=["a", "b", "c", "d", "e"], cpu_s=1.0)
+    low, high = five_in_78_minutes.per_hour_interval
+    assert five_in_78_minutes.per_hour == pytest.approx(3.84, abs=0.01)
+    assert (low, high) == (pytest.approx(1.25, abs=0.01), pytest.approx(8.95, abs=0.01))
+    assert "(95% interval 1.2-9.0)" in five_in_78_minutes.line("talk")
 
 
 @pytest.mark.parametrize("clip_lead_s", [0.2, 0.8])
