@@ -347,6 +347,8 @@ class FalseCues:
     heard: list[str]
     cpu_s: float
     files: int = 0
+    cues: frozenset[str] = FLOOR_CUES
+    """What was listened for."""
 
     @property
     def minutes(self) -> float:
@@ -373,7 +375,7 @@ class FalseCues:
     def line(self, label: str) -> str:
         low, high = self.per_hour_interval
         return (
-            f"{label}, listening for {', '.join(sorted(FLOOR_CUES))}: "
+            f"{label}, listening for {', '.join(sorted(self.cues))}: "
             f"{len(self.heard)} false cues in {self.minutes:.1f} min = {self.per_hour:.1f}/hour "
             f"(95% interval {low:.1f}-{high:.1f}) {self.heard}; CPU real-time factor while speech {self.rtf:.3f}"
         )
@@ -415,9 +417,9 @@ def silence_rtf(spotter: SphinxCueSpotter) -> float:
     return (time.process_time() - started) / 60.0
 
 
-def conversation(spotter: SphinxCueSpotter, folder: Path) -> FalseCues:
-    """Real continuous speech, each file a stretch of live listening for the floor cues: every
-    cue heard is a false one (the files are chosen to hold no cue said as one)."""
+def conversation(spotter: SphinxCueSpotter, folder: Path, cues: frozenset[str] = FLOOR_CUES) -> FalseCues:
+    """Real continuous speech, each file a stretch of live listening for `cues` (by default the
+    floor's): every cue heard is a false one (the files are chosen to hold no cue said as one)."""
     files = sorted(folder.rglob("*.wav"))
     seconds = 0.0
     heard: list[str] = []
@@ -425,9 +427,20 @@ def conversation(spotter: SphinxCueSpotter, folder: Path) -> FalseCues:
     for path in files:
         x = read_wav(path)
         seconds += len(x) / RATE
-        for h in spot_samples(x, sorted(FLOOR_CUES), spotter):
+        for h in spot_samples(x, sorted(cues), spotter):
             heard.append(f"{path.relative_to(folder)}@{h.detection.end_s:.1f}s:{h.detection.phrase}")
-    return FalseCues(seconds, heard, time.process_time() - started, len(files))
+    return FalseCues(seconds, heard, time.process_time() - started, len(files), cues)
+
+
+WAITING_STATES = sorted(set(STATE_FOR_CUE.values()) - {"SPEAKING"})
+"""States where the assistant waits for an answer (more cues listened for than on the floor): a
+couple may still chat there, so their talk is heard with those cue sets too."""
+
+
+def conversation_while_waiting(spotter: SphinxCueSpotter, folder: Path) -> dict[str, FalseCues]:
+    """`conversation` with the cue set of each waiting state."""
+    sets = session_listen_sets()
+    return {state: conversation(spotter, folder, sets[state]) for state in WAITING_STATES}
 
 
 def cue_after_talk(talk: np.ndarray, clip: np.ndarray, pause_s: float, seed: int) -> tuple[np.ndarray, int]:
@@ -694,6 +707,7 @@ def main(argv: list[str] | None = None) -> int:
     hints = near_miss_hints(real, spotter)
     cont = continuous(spotter, real, args.quick) if have_synth else None
     talk = conversation(spotter, args.conversation) if args.conversation else None
+    waiting = conversation_while_waiting(spotter, args.conversation) if args.conversation else {}
     context = None
     if args.in_context:
         cue_items = [it for it in real if it.expected] + [
@@ -721,6 +735,8 @@ def main(argv: list[str] | None = None) -> int:
         print(cont.line("continuous non-cue speech"))
     if talk is not None:
         print(talk.line(f"real continuous speech ({talk.files} files)"))
+    for state, heard in waiting.items():
+        print(heard.line(f"the same speech, waiting in {state}"))
     if context is not None:
         print(context.line())
     print(f"CPU real-time factor in a quiet room: {quiet_rtf:.4f}")
@@ -753,6 +769,9 @@ def main(argv: list[str] | None = None) -> int:
         "conversation_false_cues": len(talk.heard) if talk else None,
         "conversation_false_cues_per_hour": round(talk.per_hour, 1) if talk else None,
         "conversation_false_cues_per_hour_interval": [round(v, 1) for v in talk.per_hour_interval] if talk else None,
+        "conversation_waiting": {
+            state: {"false_cues": len(h.heard), "per_hour": round(h.per_hour, 1)} for state, h in waiting.items()
+        },
         "in_context": context.summary() if context else None,
         "synthetic_correct_pct": round(synth_clean.correct_pct, 1) if synth_clean else None,
         "synthetic_false_accept_pct": round(synth_clean.false_pct, 1) if synth_clean else None,
