@@ -10,7 +10,7 @@ import enum
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from transitions import Machine
 
@@ -73,9 +73,17 @@ HALFWAY_TIMER = "halfway"
 WARNING_TIMER = "warning"
 SILENCE_TIMER = "silence"
 BREAK_TIMER = "break"
+TAKE_BACK_TIMER = "take_back"
 PHASE_TIMERS = (PHASE_TIMER, HALFWAY_TIMER, WARNING_TIMER, SILENCE_TIMER)
 HALFWAY_CHIME_FROM = 60.0
 """Seconds: phases shorter than this get no halfway chime."""
+TAKE_BACK_S = 8.0
+"""After a turn ended by a spoken cue, its speaker may say "carry on" for this long (from the end
+of the next prompt) to take the floor back. The ears hear "I'm done" or "your turn" in ordinary
+talk now and then (README, "Cues in real talk"), and a cut-off turn is the worst of those
+mistakes; with this it costs a few seconds, not the rest of the turn."""
+TAKE_BACK_MIN_S = 20.0
+"""A turn taken back has at least this long left, so the sentence that was cut can be finished."""
 
 FLOOR_STATES = (S.SPEAKING, S.REFLECTING, S.TALKING)
 EXERCISE_STATES = (S.EXERCISE_INTRO, S.SPEAKING, S.REFLECTING, S.CHECKING, S.TALKING)
@@ -114,6 +122,8 @@ TRANSITIONS: list[dict[str, object]] = [
     {"trigger": "turn_finished", "source": S.SPEAKING, "dest": S.REFLECTING, "conditions": "exercise_has_reflecting"},
     {"trigger": "turn_finished", "source": [S.SPEAKING, S.CHECKING], "dest": S.SPEAKING, "conditions": "more_turns", "before": "go_to_next_turn"},
     {"trigger": "turn_finished", "source": [S.SPEAKING, S.CHECKING], "dest": None, "after": "finish_exercise"},
+    {"trigger": "resume", "source": [S.SPEAKING, S.REFLECTING], "dest": None, "conditions": "can_take_back_turn", "after": "take_back_turn"},
+    {"trigger": "take_back_timer", "source": list(LIVE_STATES), "dest": None, "after": "close_take_back"},
     {"trigger": ["done", "next"], "source": S.REFLECTING, "dest": S.CHECKING, "before": "end_reflecting_by_cue"},
     {"trigger": "phase_timer", "source": S.REFLECTING, "dest": S.CHECKING, "before": "end_reflecting_by_timer"},
     {"trigger": "yes", "source": S.CHECKING, "dest": None, "after": "accept_reflection"},
@@ -173,6 +183,18 @@ class Status:
     valid_cues: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class TakeBack:
+    """A turn a spoken cue ended, which its speaker can still take back (see `TAKE_BACK_S`)."""
+
+    turn: int
+    seconds_left: float
+    state: S
+    """Where the cue led: taking back is possible only while the session is still there."""
+    window_open: bool = False
+    """The next prompt has been said and the `TAKE_BACK_TIMER` runs."""
+
+
 class Session:
     """The model the `transitions` machine drives; its callbacks only append actions."""
 
@@ -207,6 +229,14 @@ class Session:
         self.resume_turn = 0
         self.completed_steps: set[int] = set()
         self.phase_started = 0.0
+        self.phase_seconds = 0.0
+        """How long the current phase runs (its timer, once its prompt has been said)."""
+        self.phase_paused = 0.0
+        """Seconds the current phase spent paused: its timers stood still meanwhile."""
+        self.paused_at = 0.0
+        self.cue_by_voice = False
+        """Whether the cue being handled was spoken (a key press is never misheard)."""
+        self.take_back: TakeBack | None = None
         self.return_to: S | None = None
         """Where `resume` (after a pause) or `yes` (after a break) leads back to."""
         self.said_before_pause: list[Action] = []
@@ -240,6 +270,7 @@ class Session:
         if self.state is S.ENDED:
             return []
         if isinstance(event, CueHeard):
+            self.cue_by_voice = event.source == "voice"
             if self.accepts(event.cue):
                 self.trigger(event.cue)
             else:
@@ -255,6 +286,7 @@ class Session:
                 self.trigger("speech_stopped", event.seconds)
         elif isinstance(event, VoiceFinished):
             self._start_waiting_phase()
+            self._open_take_back_window()
         return self._take()
 
     def closing_finished(self) -> list[Action]:
@@ -273,7 +305,9 @@ class Session:
     def listen_cues(self) -> frozenset[str]:
         """The cues worth listening for by voice now."""
         valid = frozenset(self.valid_cues())
-        return valid & FLOOR_CUES if self.state in FLOOR_STATES else valid
+        if self.state in FLOOR_STATES:
+            return valid & (FLOOR_CUES | {"resume"} if self.can_take_back_turn() else FLOOR_CUES)
+        return valid
 
     @property
     def exercise(self) -> Exercise | None:
@@ -313,6 +347,9 @@ class Session:
 
     def has_help_resources(self) -> bool:
         return bool(self.help_resources)
+
+    def can_take_back_turn(self) -> bool:
+        return self.take_back is not None and self.take_back.state is self.state
 
     def step_checks_ready(self) -> bool:
         return self.programme.steps[self.place.step].check_ready
@@ -445,9 +482,34 @@ class Session:
     # ---- ending phases ---------------------------------------------------------------------
 
     def end_turn_by_cue(self) -> None:
+        turn, left = self.turn, self._seconds_left()
+        # Where `turn_finished` leads (the machine queues it): a floor of this exercise, or on.
+        then = S.REFLECTING if self.exercise_has_reflecting() else S.SPEAKING if self.more_turns() else None
         self._end_phase("speak", self.speaker, "cue")
+        if self.cue_by_voice and then is not None:
+            self.take_back = TakeBack(turn, max(left, TAKE_BACK_MIN_S), then)
         self._emit(Say(self._fill(self.programme.phrases["turn_over"])))
         self.trigger("turn_finished")
+
+    def _open_take_back_window(self) -> None:
+        """The prompt after a spoken "I'm done" has been said: the speaker's moment to object."""
+        if self.take_back is not None and not self.take_back.window_open and self.can_take_back_turn():
+            self.take_back = replace(self.take_back, window_open=True)
+            self._emit(StartTimer(TAKE_BACK_TIMER, TAKE_BACK_S))
+
+    def take_back_turn(self) -> None:
+        """ "Carry on" straight after a spoken "I'm done": it was misheard, so the floor goes back
+        to the speaker for the rest of their turn. The part before stays recorded as a round."""
+        assert self.take_back is not None
+        back, self.take_back = self.take_back, None
+        self._emit(StopVoice(), *(CancelTimer(name) for name in (*PHASE_TIMERS, TAKE_BACK_TIMER)))
+        self.turn = back.turn
+        self.machine.set_state(S.SPEAKING, model=self)
+        self._save_progress()
+        self._start_phase(back.seconds_left, self._fill(self.programme.phrases["turn_back"]))
+
+    def close_take_back(self) -> None:
+        self.take_back = None
 
     def end_turn_by_timer(self) -> None:
         self._end_phase("speak", self.speaker, "timer")
@@ -506,6 +568,7 @@ class Session:
     # ---- pauses, breaks, stopping ----------------------------------------------------------
 
     def remember_paused_place(self) -> None:
+        self.paused_at = self.now
         self.return_to = self.state
         self.said_before_pause = self.last_said
 
@@ -514,6 +577,7 @@ class Session:
         assert self.return_to is not None
         self.machine.set_state(self.return_to, model=self)
         self.return_to = None
+        self.phase_paused += self.now - self.paused_at
         self.last_said = self.said_before_pause
         self._emit(ReleaseTimers(), Say(self.programme.phrase("resumed")))
 
@@ -620,6 +684,8 @@ class Session:
         """A chime and the prompt. The phase's time starts once the prompt has been said, so
         the assistant's own words never eat into a partner's turn."""
         self.phase_started = self.now
+        self.phase_seconds = seconds
+        self.phase_paused = 0.0
         self.spoken_seconds = 0.0
         self.phase_waiting = seconds
         self._emit(Chime("start"))
@@ -632,6 +698,7 @@ class Session:
         seconds, self.phase_waiting = self.phase_waiting, None
         warning = self._current_exercise().warning_seconds
         self.phase_started = self.now
+        self.phase_paused = 0.0
         self._emit(StartTimer(PHASE_TIMER, seconds))
         if seconds >= HALFWAY_CHIME_FROM:
             self._emit(StartTimer(HALFWAY_TIMER, seconds / 2))
@@ -640,8 +707,15 @@ class Session:
         if self.hears_speech and self.state is S.SPEAKING:
             self._emit(StartTimer(SILENCE_TIMER, self._current_exercise().silence_seconds))
 
+    def _seconds_left(self) -> float:
+        """What the current phase's timer has left (all of it while its prompt is being said)."""
+        if self.phase_waiting is not None:
+            return self.phase_waiting
+        return self.phase_seconds - (self.now - self.phase_started - self.phase_paused)
+
     def _end_phase(self, phase: str, partner: str | None, ended_by: str) -> None:
         self.phase_waiting = None
+        self.take_back = None  # whatever ends a phase also ends the chance to take the one before back
         record = RecordRound(
             step=self.place.step,
             exercise=self.place.exercise,
@@ -652,7 +726,7 @@ class Session:
             spoken_seconds=round(self.spoken_seconds, 3) if self.hears_speech else None,
         )
         self.rounds.append(record)
-        self._emit(*(CancelTimer(name) for name in PHASE_TIMERS), record)
+        self._emit(*(CancelTimer(name) for name in (*PHASE_TIMERS, TAKE_BACK_TIMER)), record)
 
     def _summarise(self, phrase: str, title: str, rounds: list[RecordRound]) -> None:
         """Minutes each partner held the floor: said, and shown as bars."""

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ProgrammeError
-from assistant.events import CueUnclear, SpeechStarted, SpeechStopped
+from assistant.events import CueHeard, CueUnclear, SpeechStarted, SpeechStopped
 from assistant.programme import Programme, load_builtin, load_programme
 from assistant.runner import NO_HINT_STATES, UNCLEAR_HINT, UNCLEAR_HINT_GAP_S
-from assistant.session import S, Session
+from assistant.session import FLOOR_CUES, TAKE_BACK_MIN_S, TAKE_BACK_S, S, Session
 from tests.conftest import SMALL_PROGRAMME
 
 
@@ -173,3 +173,90 @@ def test_no_hint_while_the_partners_talk_to_each_other(listening_app) -> None:
     assert listening_app.state in NO_HINT_STATES
     listening_app.hear(CueUnclear())
     assert UNCLEAR_HINT not in listening_app.view.notices
+
+
+def spoken(app, cue: str) -> None:
+    """A cue the ears heard (a key press is never a misheard one)."""
+    app.hear(CueHeard(cue, source="voice"))
+
+
+def test_a_spoken_im_done_can_be_taken_back_with_carry_on(listening_app) -> None:
+    app = listening_app  # Partner A has a three-minute turn
+    app.wait(30)
+    spoken(app, "done")  # heard in the middle of Partner A's talk
+    assert app.state is S.REFLECTING
+    assert app.session.listen_cues() == FLOOR_CUES | {"resume"}
+    spoken(app, "resume")  # "carry on"
+    assert app.state is S.SPEAKING and app.session.speaker == "Partner A"
+    assert app.last_said == "Sorry, Partner A, I moved on too soon. The floor is yours again."
+    assert app.runner.timers.remaining("phase") == pytest.approx(150)  # the rest of the turn
+    assert app.session.listen_cues() == FLOOR_CUES
+    app.wait(150)
+    assert app.state is S.REFLECTING  # the turn ran out as it would have
+    turns = [(r.phase, r.partner, r.seconds, r.ended_by) for r in app.journal.rounds()]
+    assert turns == [("speak", "Partner A", 30, "cue"), ("speak", "Partner A", 150, "timer")]
+
+
+def test_the_floor_can_be_taken_back_only_for_a_moment(listening_app) -> None:
+    app = listening_app
+    app.wait(30)
+    spoken(app, "done")
+    app.wait(TAKE_BACK_S - 0.1)
+    assert "resume" in app.session.listen_cues()
+    app.wait(0.2)
+    assert "resume" not in app.session.listen_cues()
+    spoken(app, "resume")  # as a key press would be: said not to apply now
+    assert app.state is S.REFLECTING
+    assert app.last_said.startswith('"resume" does not apply right now.')
+
+
+def test_a_turn_ended_by_a_key_press_cannot_be_taken_back(listening_app) -> None:
+    app = listening_app
+    app.wait(30)
+    app.cue("done")
+    assert app.state is S.REFLECTING and "resume" not in app.session.listen_cues()
+    app.cue("resume")
+    assert app.state is S.REFLECTING
+
+
+def test_a_turn_taken_back_keeps_the_time_it_had_left_after_a_pause(listening_app) -> None:
+    app = listening_app
+    app.wait(30)
+    app.cue("pause")
+    app.wait(100)
+    app.cue("resume")
+    app.wait(20)
+    spoken(app, "done")
+    spoken(app, "resume")
+    assert app.runner.timers.remaining("phase") == pytest.approx(130)  # 180 less the 50 spoken
+
+
+def test_a_turn_cut_at_its_very_end_gets_a_little_time_back(listening_app) -> None:
+    app = listening_app
+    app.wait(175)
+    spoken(app, "done")
+    spoken(app, "resume")
+    assert app.runner.timers.remaining("phase") == pytest.approx(TAKE_BACK_MIN_S)
+
+
+def test_in_turns_without_reflecting_the_speaker_before_takes_the_floor_back(app) -> None:
+    app.cue("next", "next", "next")  # Ann's one-minute turn, then Ben's
+    app.wait(20)
+    spoken(app, "done")
+    assert app.state is S.SPEAKING and app.session.speaker == "Ben"
+    spoken(app, "resume")
+    assert app.session.speaker == "Ann" and app.runner.timers.remaining("phase") == pytest.approx(40)
+    spoken(app, "done")
+    spoken(app, "done")  # Ben's was the last turn: the exercise is over, nothing to take back
+    assert app.state is not S.SPEAKING and app.session.take_back is None
+
+
+def test_a_turn_taken_back_twice_keeps_counting_down(listening_app) -> None:
+    app = listening_app
+    app.wait(30)
+    spoken(app, "done")
+    spoken(app, "resume")  # 150 s left
+    app.wait(100)
+    spoken(app, "done")
+    spoken(app, "resume")
+    assert app.runner.timers.remaining("phase") == pytest.approx(50)

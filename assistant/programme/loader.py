@@ -22,6 +22,7 @@ PHRASE_FIELDS: dict[str, set[str]] = {
     "begin_exercise": set(),
     "next_step": set(),
     "turn_over": {"speaker", "listener"},
+    "turn_back": {"speaker", "listener"},
     "time_up": {"speaker", "listener"},
     "talk_start": {"minutes"},
     "warning": {"remaining"},
