@@ -99,13 +99,18 @@ def test_the_exercise_and_the_session_end_with_a_summary(app) -> None:
     )
 
 
-def test_a_break_and_a_pause_keep_the_round_figures(listening_app) -> None:
-    app = listening_app
+def talk_with_a_pause(app) -> None:
+    """Thirty seconds on the floor, a pause of a hundred, twenty more."""
     app.wait(30)
     app.cue("pause")
     app.wait(100)
     app.cue("resume")
     app.wait(20)
+
+
+def test_a_break_and_a_pause_keep_the_round_figures(listening_app) -> None:
+    app = listening_app
+    talk_with_a_pause(app)
     app.cue("done")
     assert app.journal.rounds()[-1].seconds == pytest.approx(150)  # pause time counted on the clock
     assert app.runner.timers.remaining("phase") == pytest.approx(90)  # reflecting has started afresh
@@ -221,11 +226,7 @@ def test_a_turn_ended_by_a_key_press_cannot_be_taken_back(listening_app) -> None
 
 def test_a_turn_taken_back_keeps_the_time_it_had_left_after_a_pause(listening_app) -> None:
     app = listening_app
-    app.wait(30)
-    app.cue("pause")
-    app.wait(100)
-    app.cue("resume")
-    app.wait(20)
+    talk_with_a_pause(app)
     spoken(app, "done")
     spoken(app, "resume")
     assert app.runner.timers.remaining("phase") == pytest.approx(130)  # 180 less the 50 spoken
