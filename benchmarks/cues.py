@@ -443,6 +443,23 @@ def conversation_while_waiting(spotter: SphinxCueSpotter, folder: Path) -> dict[
     return {state: conversation(spotter, folder, sets[state]) for state in WAITING_STATES}
 
 
+def false_take_backs(spotter: SphinxCueSpotter, folder: Path) -> tuple[list[str], int]:
+    """Each real talk file's start as the next partner's first words after a spoken "I'm done",
+    while the speaker may still say "carry on" (`Session.take_back_turn`): which files would give
+    the floor back wrongly, and of how many."""
+    from assistant.session import TAKE_BACK_S
+
+    files = sorted(folder.rglob("*.wav"))
+    wrong = []
+    for path in files:
+        window = read_wav(path)[: round(TAKE_BACK_S * RATE)]
+        for h in spot_samples(window, sorted(FLOOR_CUES | {"resume"}), spotter):
+            if h.detection.cue == "resume":
+                wrong.append(f"{path.relative_to(folder)}@{h.detection.end_s:.1f}s:{h.detection.phrase}")
+                break
+    return wrong, len(files)
+
+
 def cue_after_talk(talk: np.ndarray, clip: np.ndarray, pause_s: float, seed: int) -> tuple[np.ndarray, int]:
     """A real cue clip said `pause_s` after real talk (from the talk's last loud frame to the
     word's first), as one partner would say it: the talk is scaled to the clip's loudness, and
@@ -708,6 +725,7 @@ def main(argv: list[str] | None = None) -> int:
     cont = continuous(spotter, real, args.quick) if have_synth else None
     talk = conversation(spotter, args.conversation) if args.conversation else None
     waiting = conversation_while_waiting(spotter, args.conversation) if args.conversation else {}
+    taken_back, talk_files = false_take_backs(spotter, args.conversation) if args.conversation else ([], 0)
     context = None
     if args.in_context:
         cue_items = [it for it in real if it.expected] + [
@@ -737,6 +755,9 @@ def main(argv: list[str] | None = None) -> int:
         print(talk.line(f"real continuous speech ({talk.files} files)"))
     for state, heard in waiting.items():
         print(heard.line(f"the same speech, waiting in {state}"))
+    if talk is not None:
+        print(f"the same files' first seconds after a spoken handover: {len(taken_back)}/{talk_files} "
+              f"would give the floor back (\"carry on\" heard) {taken_back}")
     if context is not None:
         print(context.line())
     print(f"CPU real-time factor in a quiet room: {quiet_rtf:.4f}")
@@ -769,6 +790,7 @@ def main(argv: list[str] | None = None) -> int:
         "conversation_false_cues": len(talk.heard) if talk else None,
         "conversation_false_cues_per_hour": round(talk.per_hour, 1) if talk else None,
         "conversation_false_cues_per_hour_interval": [round(v, 1) for v in talk.per_hour_interval] if talk else None,
+        "conversation_false_take_backs": [len(taken_back), talk_files] if talk else None,
         "conversation_waiting": {
             state: {"false_cues": len(h.heard), "per_hour": round(h.per_hour, 1)} for state, h in waiting.items()
         },
