@@ -488,6 +488,7 @@ class Session:
         self._end_phase("speak", self.speaker, "cue")
         if self.cue_by_voice and then is not None:
             self.take_back = TakeBack(turn, max(left, TAKE_BACK_MIN_S), then)
+            self._emit(ShowNotice(f'Not finished, {self.speaker}? Say "carry on" (or press c) to take the floor back.'))
         self._emit(Say(self._fill(self.programme.phrases["turn_over"])))
         self.trigger("turn_finished")
 

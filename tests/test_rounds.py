@@ -190,6 +190,7 @@ def test_a_spoken_im_done_can_be_taken_back_with_carry_on(listening_app) -> None
     app.wait(30)
     spoken(app, "done")  # heard in the middle of Partner A's talk
     assert app.state is S.REFLECTING
+    assert 'Not finished, Partner A? Say "carry on" (or press c) to take the floor back.' in app.view.notices
     assert app.session.listen_cues() == FLOOR_CUES | {"resume"}
     spoken(app, "resume")  # "carry on"
     assert app.state is S.SPEAKING and app.session.speaker == "Partner A"
@@ -220,6 +221,7 @@ def test_a_turn_ended_by_a_key_press_cannot_be_taken_back(listening_app) -> None
     app.wait(30)
     app.cue("done")
     assert app.state is S.REFLECTING and "resume" not in app.session.listen_cues()
+    assert not any("carry on" in notice for notice in app.view.notices)
     app.cue("resume")
     assert app.state is S.REFLECTING
 
