@@ -197,6 +197,9 @@ class RecordRound(Action):
     """"cue", "timer" or "timeout"."""
     spoken_seconds: float | None = None
     """Voice activity heard during the phase, where the microphone could tell."""
+    continues: bool = False
+    """The rest of a turn taken back after a misheard "I'm done": the same turn as the round
+    before, so summaries do not count it again (the journal keeps both parts, unmarked)."""
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,8 @@ class Session:
         """How long the current phase runs (its timer, once its prompt has been said)."""
         self.phase_paused = 0.0
         """Seconds the current phase spent paused: its timers stood still meanwhile."""
+        self.phase_continues = False
+        """The current phase is the rest of a turn taken back (`RecordRound.continues`)."""
         self.paused_at = 0.0
         self.cue_by_voice = False
         """Whether the cue being handled was spoken (a key press is never misheard)."""
@@ -508,6 +510,7 @@ class Session:
         self.machine.set_state(S.SPEAKING, model=self)
         self._save_progress()
         self._start_phase(back.seconds_left, self._fill(self.programme.phrases["turn_back"]))
+        self.phase_continues = True
 
     def close_take_back(self) -> None:
         self.take_back = None
@@ -687,6 +690,7 @@ class Session:
         self.phase_started = self.now
         self.phase_seconds = seconds
         self.phase_paused = 0.0
+        self.phase_continues = False
         self.spoken_seconds = 0.0
         self.phase_waiting = seconds
         self._emit(Chime("start"))
@@ -725,6 +729,7 @@ class Session:
             seconds=round(self.now - self.phase_started, 3),
             ended_by=ended_by,
             spoken_seconds=round(self.spoken_seconds, 3) if self.hears_speech else None,
+            continues=self.phase_continues,
         )
         self.rounds.append(record)
         self._emit(*(CancelTimer(name) for name in (*PHASE_TIMERS, TAKE_BACK_TIMER)), record)
@@ -736,12 +741,13 @@ class Session:
             return
         first, second = self.programme.partners
         floor = {name: sum(r.seconds for r in turns if r.partner == name) for name in (first, second)}
+        count = sum(not r.continues for r in turns)
         self._emit(
-            ShowSummary(title, len(turns), tuple(floor.items())),
+            ShowSummary(title, count, tuple(floor.items())),
             Say(
                 self.programme.phrase(
                     phrase,
-                    turns=len(turns),
+                    turns=count,
                     first=first,
                     first_time=_spoken_duration(floor[first]),
                     second=second,

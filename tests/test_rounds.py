@@ -263,3 +263,15 @@ def test_a_turn_taken_back_twice_keeps_counting_down(listening_app) -> None:
     spoken(app, "done")
     spoken(app, "resume")
     assert app.runner.timers.remaining("phase") == pytest.approx(50)
+
+
+def test_a_turn_taken_back_still_counts_as_one_turn(app) -> None:
+    app.cue("next", "next", "next")
+    app.wait(20)
+    spoken(app, "done")  # misheard
+    spoken(app, "resume")
+    app.wait(20)
+    app.cue("done")
+    app.wait(60)  # Ben's turn runs out
+    assert app.view.summaries == [("Each in turn", 2, (("Ann", 40.0), ("Ben", 60.0)))]
+    assert app.voice.said[-2] == "That was 2 turns. Ann had the floor for 40 seconds, and Ben for one minute."
