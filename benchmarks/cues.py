@@ -47,6 +47,7 @@ ALL = sorted(CUE_PHRASES)
 
 # Ordinary words and couple-talk for the synthetic distractors and the continuous stream.
 # Several embed cue words inside longer utterances on purpose: those must not trigger.
+# fmt: off
 DISTRACTOR_WORDS = (
     "bed bird cat dog down eight five four happy house left marvin nine off on one right "
     "seven sheila six three tree two up wow zero"
@@ -55,6 +56,7 @@ DISTRACTOR_WORDS = (
     "together", "because", "tomorrow", "dinner", "know", "yesterday", "goal", "dope",
     "stopwatch", "gnome", "nope",
 ]
+# fmt: on
 SENTENCES = [
     "I felt hurt when you did not call me back that night.",
     "I am done with waiting for you to change without talking about it.",
@@ -116,7 +118,8 @@ def espeak(text: str, voice: str, speed: int) -> np.ndarray:
     if not path.exists():
         subprocess.run(
             ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
     return read_wav(path)
 
@@ -127,9 +130,9 @@ def pink_noise(seconds: float) -> np.ndarray:
     path = CACHE / "pink.wav"
     if not path.exists():
         subprocess.run(
-            ["sox", "-n", "-r", "16000", "-b", "16", "-c", "1", str(path),
-             "synth", "120", "pinknoise", "vol", "0.3"],
-            check=True, capture_output=True,
+            ["sox", "-n", "-r", "16000", "-b", "16", "-c", "1", str(path), "synth", "120", "pinknoise", "vol", "0.3"],
+            check=True,
+            capture_output=True,
         )
     n = read_wav(path).astype(np.float64)
     n /= np.sqrt(np.mean(n**2))
@@ -272,9 +275,7 @@ def real_items() -> list[Item]:
     with open(SPEECH / "words.csv", newline="") as f:
         for row in csv.DictReader(f):
             x = read_wav(SPEECH / row["file"])
-            items.append(
-                Item(row["file"], x, REAL_CUES.get(row["label"]), row["speaker"], speech_end_s(x))
-            )
+            items.append(Item(row["file"], x, REAL_CUES.get(row["label"]), row["speaker"], speech_end_s(x)))
     return items
 
 
@@ -646,9 +647,7 @@ def compare(real: list[Item]) -> list[str]:
     lines = []
     # 1. A plain JSGF grammar of every phrase: whatever it outputs is taken as the cue.
     dec = pocketsphinx.Decoder(lm=None, loglevel="FATAL")
-    dec.add_jsgf_string(
-        "g", "#JSGF V1.0;\ngrammar g;\npublic <c> = " + " | ".join(PHRASE_TO_CUE) + ";\n"
-    )
+    dec.add_jsgf_string("g", "#JSGF V1.0;\ngrammar g;\npublic <c> = " + " | ".join(PHRASE_TO_CUE) + ";\n")
     dec.activate_search("g")
     ok = fa = 0
     n_cue = n_other = 0
@@ -665,8 +664,7 @@ def compare(real: list[Item]) -> list[str]:
             n_cue += 1
             ok += cue == it.expected
     lines.append(
-        f"JSGF grammar only:            correct {100 * ok / n_cue:5.1f}%  "
-        f"false accepts {100 * fa / n_other:5.1f}%"
+        f"JSGF grammar only:            correct {100 * ok / n_cue:5.1f}%  false accepts {100 * fa / n_other:5.1f}%"
     )
     for label, cfg in (
         ("grammar + KWS threshold:      ", SpotterConfig(verifier="kws")),
@@ -678,9 +676,7 @@ def compare(real: list[Item]) -> list[str]:
         sp = SphinxCueSpotter(cfg)
         r = evaluate(label, real, sp, ALL)
         sp.close()
-        lines.append(
-            f"{label}correct {r.correct_pct:5.1f}%  false accepts {r.false_pct:5.1f}%"
-        )
+        lines.append(f"{label}correct {r.correct_pct:5.1f}%  false accepts {r.false_pct:5.1f}%")
     return lines
 
 
@@ -689,14 +685,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer voices, phrases and sentences")
     parser.add_argument("--compare", action="store_true", help="also compare approaches and folds")
     parser.add_argument(
-        "--unseen", type=Path, action="append", default=[], metavar="DIR",
+        "--unseen",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
         help="also real clips never tuned on (DIR/<word>/*.wav); may be repeated",
     )
     parser.add_argument(
         "--conversation", type=Path, metavar="DIR", help="also real continuous non-cue speech (DIR/**/*.wav)"
     )
     parser.add_argument(
-        "--in-context", action="store_true",
+        "--in-context",
+        action="store_true",
         help="also say the real cue clips after talk from --conversation, with short pauses",
     )
     args = parser.parse_args(argv)
@@ -756,8 +757,10 @@ def main(argv: list[str] | None = None) -> int:
     for state, heard in waiting.items():
         print(heard.line(f"the same speech, waiting in {state}"))
     if talk is not None:
-        print(f"the same files' first seconds after a spoken handover: {len(taken_back)}/{talk_files} "
-              f"would give the floor back (\"carry on\" heard) {taken_back}")
+        print(
+            f"the same files' first seconds after a spoken handover: {len(taken_back)}/{talk_files} "
+            f'would give the floor back ("carry on" heard) {taken_back}'
+        )
     if context is not None:
         print(context.line())
     print(f"CPU real-time factor in a quiet room: {quiet_rtf:.4f}")

@@ -101,8 +101,10 @@ def main() -> None:
     drifts = [one_round(1200, speed=120, chatter=True)[0] for _ in range(5)]
     figures["simulated_20min_drift_ms_median"] = round(statistics.median(drifts), 3)
     figures["simulated_20min_drift_ms_max"] = round(max(drifts), 3)
-    print(f"20-minute round at 120x with voice activity every second: drift median "
-          f"{statistics.median(drifts):.3f} ms, max {max(drifts):.3f} ms (real ms)")
+    print(
+        f"20-minute round at 120x with voice activity every second: drift median "
+        f"{statistics.median(drifts):.3f} ms, max {max(drifts):.3f} ms (real ms)"
+    )
 
     cpu = {}
     for seconds in (60, 300, 1200):
