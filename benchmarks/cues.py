@@ -498,7 +498,9 @@ class InContext:
     """Cue clips heard on their own (as in the session's-cue-sets row)."""
     after_pause: dict[float, int] = field(default_factory=lambda: dict.fromkeys(CONTEXT_PAUSES, 0))
     """Cue clips heard after talk, by the pause before them (seconds)."""
-    false_in_talk: set[str] = field(default_factory=set)
+    false_in_talk: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(talk file, phrase) -> where it was first heard. The same talk is heard once per pause, and
+    the endpointer can place one false cue 0.1 s apart in two of them: it is one false cue."""
     end_errors_s: list[float] = field(default_factory=list)
     """How far each heard cue's end lies from the word's end (either way)."""
 
@@ -508,7 +510,7 @@ class InContext:
             f"real cues said after real talk (session's cue sets): alone {self.alone}/{self.clips}; "
             f"after a pause of {after}; cue end within {1000 * pct(self.end_errors_s, 50):.0f} ms (median), "
             f"{1000 * pct(self.end_errors_s, 95):.0f} ms (p95) of the word's end; "
-            f"cues heard inside the talk: {sorted(self.false_in_talk) or 'none'}"
+            f"cues heard inside the talk: {sorted(self.false_in_talk.values()) or 'none'}"
         )
 
     def summary(self) -> dict[str, object]:
@@ -517,7 +519,7 @@ class InContext:
             "clips": self.clips,
             "alone": self.alone,
             "after_pause": {f"{pause:g}": k for pause, k in self.after_pause.items()},
-            "false_in_talk": sorted(self.false_in_talk),
+            "false_in_talk": sorted(self.false_in_talk.values()),
             "end_error_median_ms": round(1000 * pct(self.end_errors_s, 50)),
             "end_error_p95_ms": round(1000 * pct(self.end_errors_s, 95)),
         }
@@ -540,8 +542,9 @@ def in_context(spotter: SphinxCueSpotter, cue_items: list[Item], folder: Path) -
         for pause in CONTEXT_PAUSES:
             audio, start = cue_after_talk(talk, it.samples, pause, seed=n)
             for h in spot_samples(audio, cues, spotter):
-                if h.detection.end_s < start / RATE:  # the same talk is heard once per pause: count it once
-                    res.false_in_talk.add(f"{talk_file.name}@{h.detection.end_s:.1f}s:{h.detection.phrase}")
+                if h.detection.end_s < start / RATE:  # inside the talk, before the cue
+                    where = f"{talk_file.name}@{h.detection.end_s:.1f}s:{h.detection.phrase}"
+                    res.false_in_talk.setdefault((talk_file.name, h.detection.phrase), where)
                 elif h.detection.cue == it.expected:
                     res.after_pause[pause] += 1
                     word_end = start / RATE + speech_end_s(audio[start:])
