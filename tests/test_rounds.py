@@ -275,3 +275,12 @@ def test_a_turn_taken_back_still_counts_as_one_turn(app) -> None:
     app.wait(60)  # Ben's turn runs out
     assert app.view.summaries == [("Each in turn", 2, (("Ann", 40.0), ("Ben", 60.0)))]
     assert app.voice.said[-2] == "That was 2 turns. Ann had the floor for 40 seconds, and Ben for one minute."
+
+
+def test_the_ears_listen_for_carry_on_only_while_the_turn_can_be_taken_back(listening_app) -> None:
+    app = listening_app
+    app.wait(30)
+    spoken(app, "done")
+    assert app.ears.listening[-1] == FLOOR_CUES | {"resume"}  # the runner passed the window on
+    app.wait(TAKE_BACK_S)
+    assert app.ears.listening[-1] == FLOOR_CUES  # and closed it when its timer ran out
