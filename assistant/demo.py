@@ -34,6 +34,7 @@ from assistant.events import (
     CueHeard,
     EndSession,
     Event,
+    LearnTake,
     Say,
     StopVoice,
     TimerFinished,
@@ -316,6 +317,8 @@ class SimulatedCouple:
         state = session.state
         if state in FLOOR_STATES:
             return self._hold_floor(session)
+        if state is S.LEARNING:  # each says "I'm done" when asked, as the programme asks
+            return [Pause(THINK_S), Talk(self.partners[session.learning_from], "I'm done.")]
         cue = {S.NOT_READY: "yes"}.get(state) or EXPECTED_CUES.get(state)
         if cue is None:
             return None
@@ -560,6 +563,8 @@ class Demo:
                 self._voice_queue.append(action)
             elif isinstance(action, StopVoice):
                 self._voice_queue.clear()  # the couple never talks over the voice: nothing plays now
+            elif isinstance(action, LearnTake):
+                self.listener.learn_next(action.cue)
             elif isinstance(action, EndSession):
                 self._ending = action
             # Progress, rounds and what the screen shows are the journal's and the view's: none here.

@@ -40,6 +40,9 @@ class Ears(Protocol):
     def set_voice_playing(self, playing: bool) -> None:
         """The assistant's own voice is (or stopped) playing: do not react to it."""
 
+    def learn_next(self, cue: str | None) -> None:
+        """Learn the next take of `cue` a partner says, posting `TakeHeard` (None: stop waiting)."""
+
     def close(self) -> None: ...
 
 

@@ -22,6 +22,7 @@ from assistant.events import (
     DeviceLost,
     EndSession,
     Event,
+    LearnTake,
     QuickExitRequested,
     QuitRequested,
     RecordNotReady,
@@ -35,6 +36,7 @@ from assistant.events import (
     SpeechStarted,
     SpeechStopped,
     StopVoice,
+    TakeHeard,
     TimerFinished,
     VoiceFinished,
     VoiceStarted,
@@ -204,7 +206,7 @@ class Runner:
             self._carry_out(self.session.handle(event, now))
         elif isinstance(event, CueUnclear):
             self._hint_unclear(now)
-        elif isinstance(event, (TimerFinished, SpeechStarted, SpeechStopped)):
+        elif isinstance(event, (TimerFinished, SpeechStarted, SpeechStopped, TakeHeard)):
             self._carry_out(self.session.handle(event, now))
         elif isinstance(event, QuitRequested) and self.session.state is not S.ENDED:
             self._carry_out(self.session.handle(CueHeard("stop", source="key"), now))
@@ -288,6 +290,9 @@ class Runner:
                 self.voice.chime(action.name)
             elif isinstance(action, StopVoice):
                 self.voice.stop()
+            elif isinstance(action, LearnTake):
+                if self.ears:
+                    self.ears.learn_next(action.cue)
             elif isinstance(action, ShowHeading):
                 self.view.heading(action.text)
             elif isinstance(action, ShowNotice):

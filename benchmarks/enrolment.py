@@ -34,64 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from assistant.ears.commands import spot_samples  # noqa: E402
 from assistant.ears.microphone import read_wav  # noqa: E402
 from assistant.ears.spotter import SphinxCueSpotter, Verdict  # noqa: E402
-from assistant.ears.vad import RATE, Segment  # noqa: E402
+from assistant.ears.templates import dtw_distance, mfcc  # noqa: E402
+from assistant.ears.vad import Segment  # noqa: E402
 from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE  # noqa: E402
 
 CUE_WORDS = {"yes": "yes", "no": "no", "stop": "stop", "go": "next"}
 """Recorded word -> the cue it gives."""
-WINDOW, HOP, FFT = 400, 160, 512
-"""25 ms frames every 10 ms at 16 kHz."""
-
-
-def _mel_filters(bands: int = 26) -> np.ndarray:
-    def mel(hz: np.ndarray) -> np.ndarray:
-        return 2595 * np.log10(1 + hz / 700)
-
-    edges_mel = np.linspace(mel(np.array(64.0)), mel(np.array(7600.0)), bands + 2)
-    edges = np.floor((FFT + 1) * 700 * (10 ** (edges_mel / 2595) - 1) / RATE).astype(int)
-    filters = np.zeros((bands, FFT // 2 + 1))
-    for i in range(bands):
-        low, mid, high = edges[i], edges[i + 1], edges[i + 2]
-        filters[i, low:mid] = (np.arange(low, mid) - low) / max(mid - low, 1)
-        filters[i, mid:high] = (high - np.arange(mid, high)) / max(high - mid, 1)
-    return filters
-
-
-MEL = _mel_filters()
-DCT = np.cos(np.pi * np.arange(13)[:, None] * (2 * np.arange(26)[None, :] + 1) / 52)
-
-
-def mfcc(samples: np.ndarray, trim_db: float = 35.0) -> np.ndarray | None:
-    """Cepstra 1-12 and their deltas per frame, the utterance's mean removed, with the quiet more
-    than `trim_db` under the loudest frame cut from both ends. None for less than 5 frames."""
-    x = samples.astype(np.float64)
-    x = np.append(x[:1], x[1:] - 0.97 * x[:-1])  # pre-emphasis
-    n = 1 + (len(x) - WINDOW) // HOP
-    if n < 5:
-        return None
-    frames = x[np.arange(WINDOW)[None, :] + HOP * np.arange(n)[:, None]] * np.hamming(WINDOW)
-    power = np.abs(np.fft.rfft(frames, FFT)) ** 2 / FFT
-    energy = 10 * np.log10(power.sum(axis=1) + 1e-9)
-    loud = np.flatnonzero(energy > energy.max() - trim_db)
-    speech = power[max(loud[0] - 3, 0) : loud[-1] + 4]
-    if len(speech) < 5:
-        return None
-    cepstra = np.log(speech @ MEL.T + 1e-9) @ DCT.T
-    cepstra -= cepstra.mean(axis=0)
-    return np.hstack([cepstra[:, 1:], np.gradient(cepstra, axis=0)[:, 1:]])
-
-
-def dtw_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Cost of the cheapest monotonic alignment of two feature sequences, per step of the path
-    (n + m), with Euclidean frame distances."""
-    cost = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=-1))
-    total = np.full((len(a) + 1, len(b) + 1), np.inf)
-    total[0, 0] = 0.0
-    for i in range(1, len(a) + 1):
-        row, above, here = cost[i - 1], total[i - 1], total[i]
-        for j in range(1, len(b) + 1):
-            here[j] = row[j - 1] + min(above[j], here[j - 1], above[j - 1])
-    return float(total[-1, -1] / (len(a) + len(b)))
 
 
 @dataclass

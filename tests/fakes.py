@@ -48,6 +48,7 @@ class FakeEars:
     def __init__(self) -> None:
         self.listening: list[frozenset[str]] = []
         self.voice_playing: list[bool] = []
+        self.learning: list[str | None] = []
         self.closed = False
 
     def listen_for(self, cues: frozenset[str]) -> None:
@@ -55,6 +56,9 @@ class FakeEars:
 
     def set_voice_playing(self, playing: bool) -> None:
         self.voice_playing.append(playing)
+
+    def learn_next(self, cue: str | None) -> None:
+        self.learning.append(cue)
 
     def close(self) -> None:
         self.closed = True

@@ -54,6 +54,10 @@ class SphinxEars:
         """Only these cues are worth acting on now; an empty set means listen for none."""
         self.listener.listen_for(cues)
 
+    def learn_next(self, cue: str | None) -> None:
+        """Learn the next take of `cue` a partner says, posting `TakeHeard` (None: stop waiting)."""
+        self.listener.learn_next(cue)
+
     def set_voice_playing(self, playing: bool) -> None:
         """The assistant's own voice is (or stopped) playing: do not react to it."""
         self.listener.set_voice_playing(playing)

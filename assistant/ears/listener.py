@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.ears.spotter import CueSpotter, Detection, Verdict
+from assistant.ears.spotter import RESCUABLE, CueSpotter, Detection, Verdict
 from assistant.ears.vad import FRAME, RATE, EnergyVad, Segment, VadConfig
-from assistant.events import CueHeard, CueUnclear, Event, SpeechStarted, SpeechStopped
+from assistant.ears.vocabulary import PHRASE_TO_CUE
+from assistant.events import CueHeard, CueUnclear, Event, SpeechStarted, SpeechStopped, TakeHeard
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ class CueListener:
     nor extends a run of talk, so it cannot chain a cue said after a real pause onto the talk
     before it (in-context test, README: 5 more of 399 cues heard after a 0.4 s pause, no more
     false cues in real talk)."""
+    learning: str | None = None
+    """A cue whose next take the couple says is to be learned (`learn_next`), or None."""
     on_verdict: Callable[[Segment, Verdict], None] | None = None
     clock: Callable[[], float] = time.perf_counter
     """Wall clock that times the recognizer (tests pass a fake one)."""
@@ -102,6 +105,11 @@ class CueListener:
         """Only these cues are acted on from now."""
         self._listening += 1
         self.spotter.listen_for(cues)
+
+    def learn_next(self, cue: str | None) -> None:
+        """Learn the next take of `cue` said to the ears (None: stop waiting for one). Each take
+        heard is reported as `TakeHeard`; a take that is another cue is acted on instead."""
+        self.learning = cue
 
     def set_voice_playing(self, playing: bool) -> None:
         """Mark the stretch of the timeline where our own voice is in the room."""
@@ -236,9 +244,26 @@ class CueListener:
             det = None
         if self.on_verdict is not None:
             self.on_verdict(judged, verdict)
+        if self.learning is not None and not ours and self._learn(segment, verdict):
+            return
         if det is None:
             if not ours and verdict.near:
                 self.post(CueUnclear())  # a phrase scored just too low: say so, so nobody waits
             return
         self.heard.append(Heard(det, max(segment.end_s, ready_s), compute))
         self.post(CueHeard(det.cue, source="voice", phrase=det.phrase, confidence=det.confidence))
+
+    def _learn(self, segment: Segment, verdict: Verdict) -> bool:
+        """Learn a take of the awaited cue from this segment; False to act on it as usual (it was
+        another cue, or a breath too short to be a take)."""
+        det = verdict.detection
+        if segment.speech_seconds < self.min_talk_s or (det is not None and det.cue != self.learning):
+            return False
+        phrase = verdict.phrase or ""
+        # The grammar named one of the cue's phrases, and the phrase was all that was said.
+        learnable = PHRASE_TO_CUE.get(phrase) == self.learning and (det is not None or verdict.reason in RESCUABLE)
+        learned = learnable and self.spotter.learn(phrase, segment)
+        if learned:
+            self.learning = None
+        self.post(TakeHeard(learned=learned))
+        return True

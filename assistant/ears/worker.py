@@ -31,7 +31,8 @@ JUDGE_TIMEOUT_S = 10.0
 
 
 def _serve(requests: Connection, replies: Connection, config: SpotterConfig | None) -> None:
-    """The child's loop: ("listen", cues) sets the cues; ("judge", segment) answers a verdict."""
+    """The child's loop: ("listen", cues) sets the cues; ("judge", segment) answers a verdict;
+    ("learn", (phrase, segment)) keeps a partner's take and answers whether it could."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the session's to handle, not ours
     try:
         spotter = SphinxCueSpotter(config)
@@ -51,6 +52,8 @@ def _serve(requests: Connection, replies: Connection, config: SpotterConfig | No
                 replies.send(("verdict", spotter.judge(argument)))
             except RuntimeError as exc:
                 replies.send(("failed", str(exc)))
+        elif kind == "learn":
+            replies.send(("learned", spotter.learn(*argument)))
         else:
             return
 
@@ -68,6 +71,8 @@ class SpotterProcess:
         self._process: Any = None
         self._requests: Connection | None = None
         self._replies: Connection | None = None
+        self._takes: list[tuple[str, Segment]] = []
+        """The partners' takes the child has learned, to teach a replacement (memory only)."""
         self._start()
 
     @property
@@ -90,6 +95,9 @@ class SpotterProcess:
             self._stop()
             raise DeviceError(str(message))
         self._requests.send(("listen", self._cues))
+        for take in self._takes:
+            self._requests.send(("learn", take))
+            self._reply(JUDGE_TIMEOUT_S, "learn")
 
     def _reply(self, timeout: float, doing: str) -> tuple[str, Any]:
         assert self._replies is not None
@@ -113,18 +121,30 @@ class SpotterProcess:
 
     def judge(self, segment: Segment) -> Verdict:
         """The child's verdict on one segment (RuntimeError where it cannot give one)."""
+        verdict: Verdict = self._ask("judge", segment, "verdict")
+        return verdict
+
+    def learn(self, phrase: str, segment: Segment) -> bool:
+        """Have the child keep a partner's take of a cue phrase (see `SphinxCueSpotter.learn`)."""
+        learned: bool = self._ask("learn", (phrase, segment), "learned")
+        if learned:
+            with self._lock:
+                self._takes.append((phrase, segment))
+        return learned
+
+    def _ask(self, kind: str, argument: object, answered: str) -> Any:
+        """Send one request and return the child's answer, replacing a child that is lost."""
         with self._lock:
             for attempt in (1, 2):
                 try:
                     assert self._requests is not None
-                    self._requests.send(("judge", segment))
-                    kind, answer = self._reply(JUDGE_TIMEOUT_S, "answer")
+                    self._requests.send((kind, argument))
+                    reply, answer = self._reply(JUDGE_TIMEOUT_S, "answer")
                 except OSError:
-                    kind, answer = "lost", "the speech recognizer's process has gone"
-                if kind == "verdict":
-                    verdict: Verdict = answer
-                    return verdict
-                if kind == "failed":
+                    reply, answer = "lost", "the speech recognizer's process has gone"
+                if reply == answered:
+                    return answer
+                if reply == "failed":
                     raise RuntimeError(answer)
                 _LOGGER.warning("%s; starting a new one (attempt %d)", answer, attempt)
                 self._stop()
