@@ -37,6 +37,7 @@ from assistant.events import (
     LearnTake,
     Say,
     StopVoice,
+    TakeHeard,
     TimerFinished,
     VoiceFinished,
 )
@@ -493,6 +494,7 @@ class Demo:
         self._listening: frozenset[str] | None = None
         self._ending: EndSession | None = None
         self._heard: list[CueHeard] = []
+        self._takes: list[TakeHeard] = []
         self._out = out
         self.result = DemoResult([], np.zeros(0, np.int16), 0.0, completed=False)
 
@@ -548,6 +550,8 @@ class Demo:
             event = self._events.popleft()
             if isinstance(event, CueHeard):
                 self._heard.append(event)
+            elif isinstance(event, TakeHeard):
+                self._takes.append(event)
             self._handle(event)
         for name in self.timers.pop_due():
             self._handle(TimerFinished(name))
@@ -622,11 +626,12 @@ class Demo:
 
     def _say(self, partner: Partner, text: str, wait: float, meant: str | None) -> bool:
         """`partner` says `text`, then waits up to `wait` seconds; true if the ears heard a cue."""
-        start, heard_before = self.room.seconds, len(self._heard)
+        start, heard_before, takes_before = self.room.seconds, len(self._heard), len(self._takes)
         self.room.play(self._render(text, partner.voice))
         self.room.pause(wait, until=lambda: len(self._heard) > heard_before or bool(self._voice_queue))
         heard = self._heard[heard_before:]
         notes = [f'heard: {h.cue} ("{h.phrase}", {h.confidence:.2f})' for h in heard]
+        notes += ["learned" if take.learned else "not learned" for take in self._takes[takes_before:]]
         for h in heard:
             if h.cue == meant:
                 self.result.heard += 1

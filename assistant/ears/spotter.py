@@ -51,6 +51,9 @@ class Verdict:
     score: float | None = None
     near: bool = False
     """Rejected, but only just below a threshold: likely a cue said unclearly (see `near_kws`)."""
+    take_distance: float | None = None
+    """Distance to the nearest learned take of the phrase, where the model's rejection was
+    compared with one (`SpotterConfig.template_distance`)."""
 
 
 @dataclass(frozen=True)
@@ -248,12 +251,11 @@ class SphinxCueSpotter:
             return rejected
         margin = self.config.template_distance - distance
         if margin <= 0:
-            # Still near enough to say so (a hint to say it again) when the model thought so.
-            return dataclasses.replace(rejected, reason=f"{rejected.reason}, unlike the learned take")
+            return dataclasses.replace(rejected, take_distance=distance)  # the model's reason stands
         cue = PHRASE_TO_CUE[rejected.phrase]
         confidence = round(1.0 / (1.0 + math.exp(-margin)), 3)
         det = Detection(cue, rejected.phrase, confidence, -distance, segment.speech_end_s)
-        return Verdict(det, "like the learned take", rejected.phrase, -distance)
+        return Verdict(det, "like the learned take", rejected.phrase, -distance, take_distance=distance)
 
     def _judge_by_model(self, segment: Segment) -> Verdict:
         """The general acoustic model's decision."""

@@ -1,0 +1,208 @@
+"""A partner's own take of a cue: the features, the listener's learning mode, the spotter's rescue."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.ears.listener import CueListener
+from assistant.ears.microphone import read_wav
+from assistant.ears.spotter import RESCUABLE, Detection, SphinxCueSpotter, SpotterConfig, Verdict
+from assistant.ears.templates import VoiceTemplates, dtw_distance, mfcc
+from assistant.ears.vad import RATE, Segment, segments
+from assistant.ears.worker import SpotterProcess
+from assistant.events import CueHeard, Event, SpeechStopped, TakeHeard
+from tests.conftest import needs_espeak
+from tests.signals import noise, tone
+
+SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
+FLOOR_CUES = frozenset({"done", "pause", "timeout", "stop"})
+
+
+def espeak(text: str, tmp: Path, voice: str = "en-us", speed: int = 160) -> np.ndarray:
+    path = tmp / f"{abs(hash((text, voice, speed)))}.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text], check=True, capture_output=True)
+    return read_wav(path)
+
+
+def one_segment(speech: np.ndarray) -> Segment:
+    """`speech` in a quiet room, as the endpointer cuts it."""
+    quiet = np.round(np.random.default_rng(3).standard_normal(RATE) * 20).astype(np.int16)
+    found = list(segments(np.concatenate([quiet, speech, quiet])))
+    assert len(found) == 1, "the endpointer should find one stretch of speech"
+    return found[0]
+
+
+# ---- features and distance ---------------------------------------------------------------------
+
+
+def test_too_little_sound_gives_no_features() -> None:
+    assert mfcc(np.zeros(300, np.int16)) is None  # shorter than five frames
+    assert mfcc(np.zeros(RATE, np.int16)) is None  # digital silence
+
+
+def test_the_distance_ignores_level_and_grows_with_difference() -> None:
+    rng = np.random.default_rng(0)
+    sweep = (np.sin(2 * np.pi * np.cumsum(np.linspace(200, 900, RATE // 2)) / RATE) * 8000).astype(np.int16)
+    take = mfcc(sweep)
+    assert take is not None
+    louder = mfcc((sweep * 0.3).astype(np.int16))
+    other = mfcc(tone(0.5, 8000, 450) + noise(0.5, 500, 2))
+    assert louder is not None and other is not None
+    assert dtw_distance(take, take) == 0.0
+    assert dtw_distance(take, louder) < 1.0 < dtw_distance(take, other)
+    shuffled = take[rng.permutation(len(take))]
+    assert dtw_distance(take, shuffled) > dtw_distance(take, louder)
+
+
+def test_voice_templates_keep_takes_by_phrase_in_memory_only() -> None:
+    templates = VoiceTemplates()
+    sweep = (np.sin(2 * np.pi * np.cumsum(np.linspace(200, 900, RATE // 2)) / RATE) * 8000).astype(np.int16)
+    assert templates.distance("i'm done", sweep) is None  # nothing learned yet
+    assert not templates.add("i'm done", np.zeros(100, np.int16))
+    assert templates.add("i'm done", sweep)
+    assert "i'm done" in templates and "stop" not in templates and len(templates) == 1
+    assert templates.distance("i'm done", sweep) == 0.0
+    templates.clear()
+    assert len(templates) == 0
+
+
+@pytest.mark.skipif(not (SPEECH / "words.csv").exists(), reason=f"real recordings not found at {SPEECH}")
+def test_a_real_speakers_word_is_nearer_a_quieter_copy_of_itself_than_their_other_words() -> None:
+    with (SPEECH / "words.csv").open(newline="") as table:
+        rows = [r for r in csv.DictReader(table) if r["speaker"] == "GSC speaker hash 563aa4e6"]
+    clips = {r["label"]: read_wav(SPEECH / r["file"]) for r in rows}
+    take = mfcc(clips["yes"])
+    assert take is not None
+    quieter = mfcc((clips["yes"] * 0.3).astype(np.int16))
+    assert quieter is not None and dtw_distance(take, quieter) < 1.0
+    others = [dtw_distance(take, f) for word, c in clips.items() if word != "yes" and (f := mfcc(c)) is not None]
+    assert len(others) == 19 and min(others) > SpotterConfig().template_distance
+
+
+# ---- the listener's learning mode --------------------------------------------------------------
+
+
+class LearningSpotter:
+    """Names one phrase for every segment, accepted or not, and keeps what it is taught."""
+
+    def __init__(self, phrase: str, cue: str | None, accepted: bool = False, reason: str = "below threshold") -> None:
+        self.phrase, self.cue, self.accepted, self.reason = phrase, cue, accepted, reason
+        self.learned: list[str] = []
+
+    def listen_for(self, cues: frozenset[str]) -> None:
+        pass
+
+    def judge(self, segment: Segment) -> Verdict:
+        if self.accepted and self.cue is not None:
+            det = Detection(self.cue, self.phrase, 0.9, -1000.0, segment.speech_end_s)
+            return Verdict(det, "accepted", self.phrase, -1000.0)
+        return Verdict(None, self.reason, self.phrase, -2000.0)
+
+    def learn(self, phrase: str, segment: Segment) -> bool:
+        self.learned.append(phrase)
+        return True
+
+
+def hear_one_burst(spotter: LearningSpotter, learning: str | None, seconds: float = 0.4) -> list[Event]:
+    events: list[Event] = []
+    listener = CueListener(spotter, events.append)  # type: ignore[arg-type]
+    listener.learn_next(learning)
+    listener.feed(np.concatenate([noise(1.0, 20), tone(seconds, 3000) + noise(seconds, 20, 1), noise(1.0, 20, 2)]))
+    listener.finish()
+    return [e for e in events if not isinstance(e, SpeechStopped)][1:]  # after SpeechStarted
+
+
+def test_a_take_the_grammar_names_as_the_cue_is_learned_even_when_rejected() -> None:
+    spotter = LearningSpotter("i'm done", "done")
+    assert hear_one_burst(spotter, "done") == [TakeHeard(learned=True)]
+    assert spotter.learned == ["i'm done"]
+
+
+def test_an_accepted_take_is_learned_and_not_acted_on() -> None:
+    spotter = LearningSpotter("done", "done", accepted=True)
+    assert hear_one_burst(spotter, "done") == [TakeHeard(learned=True)]
+
+
+def test_another_cue_while_learning_is_acted_on() -> None:
+    spotter = LearningSpotter("skip", "skip", accepted=True)
+    assert hear_one_burst(spotter, "done") == [CueHeard("skip", source="voice", phrase="skip", confidence=0.9)]
+    assert spotter.learned == []
+
+
+@pytest.mark.parametrize(
+    ("phrase", "reason"), [("yes", "below threshold"), ("i'm done", "not standing apart"), ("i'm done", "too long")]
+)
+def test_something_else_is_reported_and_not_learned(phrase: str, reason: str) -> None:
+    spotter = LearningSpotter(phrase, "yes" if phrase == "yes" else "done", reason=reason)
+    assert hear_one_burst(spotter, "done") == [TakeHeard(learned=False)]
+    assert spotter.learned == []
+
+
+def test_a_breath_is_no_take_and_without_learning_nothing_is_learned() -> None:
+    spotter = LearningSpotter("i'm done", "done")
+    assert hear_one_burst(spotter, "done", seconds=0.06) == []
+    assert hear_one_burst(spotter, None) == []
+    assert spotter.learned == []
+
+
+# ---- the real spotter's rescue -----------------------------------------------------------------
+
+STRICT = SpotterConfig(base_threshold=1e9, align_threshold=1e9)
+"""The general model accepts nothing: only a partner's take can make a segment a cue."""
+
+
+@pytest.fixture(scope="module")
+def strict_spotter() -> Iterator[SphinxCueSpotter]:
+    spotter = SphinxCueSpotter(STRICT)
+    spotter.listen_for(FLOOR_CUES)
+    yield spotter
+    spotter.close()
+
+
+@needs_espeak
+def test_a_rejected_phrase_that_sounds_like_the_learned_take_is_accepted(
+    strict_spotter: SphinxCueSpotter, tmp_path: Path
+) -> None:
+    take, later = (one_segment(espeak("I'm done", tmp_path, speed=s)) for s in (160, 140))
+    assert strict_spotter.judge(later).detection is None
+    strict_spotter.templates.clear()
+    assert strict_spotter.learn("i'm done", take)
+    verdict = strict_spotter.judge(later)
+    assert verdict.detection is not None and verdict.detection.cue == "done"
+    assert verdict.reason == "like the learned take"
+    assert 0.5 < verdict.detection.confidence <= 1.0
+    assert verdict.detection.end_s == pytest.approx(later.speech_end_s)
+
+
+@needs_espeak
+def test_a_phrase_without_a_take_or_unlike_it_stays_rejected(strict_spotter: SphinxCueSpotter, tmp_path: Path) -> None:
+    strict_spotter.templates.clear()
+    assert strict_spotter.learn("i'm done", one_segment(espeak("I'm done", tmp_path)))
+    other_phrase = strict_spotter.judge(one_segment(espeak("time out", tmp_path)))
+    assert other_phrase.detection is None and other_phrase.phrase == "time out"
+    other_voice = strict_spotter.judge(one_segment(espeak("I'm done", tmp_path, voice="en-us+f3")))
+    assert other_voice.detection is None and other_voice.reason in RESCUABLE  # the model's reason stands
+    assert other_voice.take_distance is not None and other_voice.take_distance >= STRICT.template_distance
+
+
+@needs_espeak
+def test_the_worker_learns_and_teaches_a_replacement_child(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    take, later = (one_segment(espeak("I'm done", tmp_path, speed=s)) for s in (160, 140))
+    spotter = SpotterProcess(STRICT)
+    try:
+        spotter.listen_for(FLOOR_CUES)
+        assert spotter.learn("i'm done", take)
+        assert spotter.judge(later).reason == "like the learned take"
+        os.kill(spotter._process.pid, signal.SIGKILL)
+        assert spotter.judge(later).reason == "like the learned take"  # the new child was taught the take
+    finally:
+        spotter.close()
