@@ -318,8 +318,8 @@ class SimulatedCouple:
         state = session.state
         if state in FLOOR_STATES:
             return self._hold_floor(session)
-        if state is S.LEARNING:  # each says "I'm done" when asked, as the programme asks
-            return [Pause(THINK_S), Talk(self.partners[session.learning_from], "I'm done.")]
+        if state is S.LEARNING:  # each says "your turn" when asked, as the programme asks
+            return [Pause(THINK_S), Talk(self.partners[session.learning_from], "Your turn.")]
         cue = {S.NOT_READY: "yes"}.get(state) or EXPECTED_CUES.get(state)
         if cue is None:
             return None

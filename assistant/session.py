@@ -48,7 +48,7 @@ from assistant.programme.resources import HelpResource
 class S(enum.Enum):
     WELCOME = "welcome"
     LEARNING = "learning your voices"
-    """Each partner says "I'm done" once, so the ears know it in their voices."""
+    """Each partner says "your turn" once, so the ears know it in their voices."""
     RESUME_OFFER = "resume offer"
     STEP_INTRO = "step intro"
     NOT_READY = "not ready"
@@ -90,8 +90,9 @@ mistakes; with this it costs a few seconds, not the rest of the turn."""
 TAKE_BACK_MIN_S = 20.0
 """A turn taken back has at least this long left, so the sentence that was cut can be finished."""
 LEARNED_CUE = "done"
-"""The cue each partner says once at the start, so the ears know it in their own voices: the one
-said most, and the one whose miss costs most (a partner who has finished waits, unheard). With
+"""The cue each partner says once at the start ("your turn", as the prompts teach it), so the ears
+know it in their own voices: the one said most, and the one whose miss costs most (a partner who
+has finished waits, unheard). Any of its phrases is learned as said. With
 one take of a word from its speaker, about 6 more of 100 takes were heard on real speakers the
 recognizer never met, for about 1 more false accept in 1,000 other words (README)."""
 LEARN_WAIT_S = 10.0
@@ -113,7 +114,7 @@ BREAK_EXPLAINED_CUES = ("resume", "next", "yes", "done", "skip")
 """During a time-out these only say how long the break still has: it is not cut short."""
 
 TRANSITIONS: list[dict[str, object]] = [
-    # Welcome, each partner's "I'm done" for the ears, and an offer to resume where the couple left off.
+    # Welcome, each partner's "your turn" for the ears, and an offer to resume where the couple left off.
     {"trigger": ["next", "yes"], "source": S.WELCOME, "dest": S.LEARNING, "conditions": "learns_voices"},
     {"trigger": "take_heard", "source": S.LEARNING, "dest": None, "after": "note_take"},
     {"trigger": "learn_timer", "source": S.LEARNING, "dest": None, "after": "note_no_take"},
@@ -524,7 +525,7 @@ class Session:
     def on_enter_WELCOME(self) -> None:
         self._say_fresh(Say(self.programme.welcome))
 
-    # ---- learning each partner's "I'm done" -------------------------------------------------
+    # ---- learning each partner's "your turn" -----------------------------------------------
 
     def _ask_for_take(self, phrase: str) -> None:
         partner = self.programme.partners[self.learning_from]
@@ -547,6 +548,9 @@ class Session:
             self.note_no_take()
 
     def note_no_take(self) -> None:
+        if not self.hears_speech:  # the microphone was lost meanwhile: nothing more to learn
+            self.trigger("voices_learned")
+            return
         self.learn_tries += 1
         if self.learn_tries < LEARN_TRIES:
             self._ask_for_take("learn_again")

@@ -1,126 +1,238 @@
-"""What a personal template could add: each partner says a cue once before the session.
+"""What learning a partner's own take of a cue adds, measured with the code a session runs.
 
-    .venv/bin/python benchmarks/enrolment.py DIR [--thresholds 10,11,12]
+    .venv/bin/python benchmarks/enrolment.py DIR [--thresholds 9,10,11,12,13] [--conversation TALK]
 
-A measurement of an idea, not of a feature: the assistant has no enrolment. DIR is a folder in
-the Speech Commands layout (`DIR/<word>/<speaker>_nohash_<take>.wav`, see
-benchmarks/speech_commands_layout.py), such as the v0.02 test set. For every speaker with two or
-more takes of a cue word (yes, no, stop, go), the first take is that speaker's template. The
-speaker's other takes of the word should be heard as its cue; the speaker's other words should
-not be. Every clip is heard once by the shipped recognizer, listening for every cue. A take it
-rejects although its grammar named the template's phrase is "rescued" when its distance to the
-template is below a threshold. The distance: dynamic time warping of MFCCs (12 cepstra and their
-deltas, each utterance's mean removed, quiet trimmed), averaged over the path.
+DIR is a folder in the Speech Commands layout (`DIR/<word>/<speaker>_nohash_<take>.wav`, see
+benchmarks/speech_commands_layout.py), such as the v0.02 test set. A session learns each
+partner's "your turn"; these speakers never said it, so the measurement uses the cue words they did
+say (yes, no, stop, go). For every speaker with two or more takes of such a word, the first take
+is offered to the listener's learning mode (`CueListener.learn_next`), which keeps it only where
+the grammar names the word's phrase. Speakers are paired in order, as couples: while a speaker's
+other clips are heard, both partners' takes are loaded, as in a session. Every later take of a
+learned word should be heard as its cue; the speaker's words that are no cue should not be heard
+as any. Each clip is heard once with the largest threshold; a clip a take rescued carries its
+distance, so each smaller threshold is counted from the same pass.
 
-The takes of one speaker were mostly recorded in one sitting, as an enrolment at the start of a
-session would be, but they are takes of single words: nothing here says how "your turn" would do.
-Prints one line per threshold, then one JSON object. About 6 minutes on one core for the v0.02
-test set.
+--conversation TALK hears the real talk files under TALK (as `benchmarks/cues.py --conversation`)
+listening for the floor cues, with takes of "your turn" learned from two eSpeak NG voices standing
+in for the couple. It prints the false cues with and without the takes, and how many segments of
+the talk any take could rescue at all: rejected, but with a phrase of `done` named by the grammar.
+The couple's own voices would lie nearer their own talk than these voices do, so the second
+figure is the bound that holds for any voices.
+
+Prints one line per threshold, then one JSON object. About 12 minutes on one core for the v0.02
+test set, 3 more for --conversation over 78 minutes of talk.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
+import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.ears.commands import spot_samples  # noqa: E402
+from assistant.ears.commands import padded, spot_samples  # noqa: E402
+from assistant.ears.listener import CueListener  # noqa: E402
 from assistant.ears.microphone import read_wav  # noqa: E402
-from assistant.ears.spotter import SphinxCueSpotter, Verdict  # noqa: E402
-from assistant.ears.templates import dtw_distance, mfcc  # noqa: E402
+from assistant.ears.spotter import RESCUABLE, SphinxCueSpotter, SpotterConfig, Verdict  # noqa: E402
 from assistant.ears.vad import Segment  # noqa: E402
-from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE  # noqa: E402
+from assistant.ears.vocabulary import CUE_PHRASES, FLOOR_CUES, PHRASE_TO_CUE  # noqa: E402
+from assistant.events import Event, TakeHeard  # noqa: E402
+from benchmarks.cues import conversation, espeak  # noqa: E402
 
 CUE_WORDS = {"yes": "yes", "no": "no", "stop": "stop", "go": "next"}
 """Recorded word -> the cue it gives."""
+RESCUED = "like the learned take"
+COUPLE_VOICES = [("en-us", 160), ("en-gb+f3", 140)]
+"""The eSpeak NG voices whose "your turn" stands in for the couple's in --conversation."""
+ALL_CUES = sorted(CUE_PHRASES)
+
+
+def learn(spotter: SphinxCueSpotter, samples: np.ndarray, cue: str) -> bool:
+    """Offer a clip to the listener's learning mode, as a session does; True when it was kept."""
+    events: list[Event] = []
+    listener = CueListener(spotter, events.append)
+    listener.learn_next(cue)
+    for chunk in padded(samples):
+        listener.feed(chunk)
+    listener.finish()
+    return any(isinstance(e, TakeHeard) and e.learned for e in events)
 
 
 @dataclass
-class Heard:
-    """The recognizer's verdict on one clip."""
+class Outcome:
+    """What the listener made of one clip."""
 
-    cue: str | None
-    """The cue accepted, if any."""
-    named: set[str]
-    """Cues whose phrase the grammar named in a rejected segment: what a template could rescue."""
+    model: str | None = None
+    """The cue the general model accepted, if any."""
+    rescues: list[tuple[str, float]] = field(default_factory=list)
+    """Cues a learned take made of a rejected segment, with the distance to the take."""
+
+    def cue(self, threshold: float | None) -> str | None:
+        """The cue acted on with takes rescuing below `threshold` (None: no takes)."""
+        if self.model is not None or threshold is None:
+            return self.model
+        return next((cue for cue, d in self.rescues if d < threshold), None)
 
 
-def hear(spotter: SphinxCueSpotter, samples: np.ndarray) -> Heard:
-    verdicts: list[Verdict] = []
+def hear(spotter: SphinxCueSpotter, samples: np.ndarray, cues: list[str]) -> Outcome:
+    outcome = Outcome()
 
     def note(_segment: Segment, verdict: Verdict) -> None:
-        verdicts.append(verdict)
+        det = verdict.detection
+        if det is None:
+            return
+        if verdict.reason == RESCUED and verdict.take_distance is not None:
+            outcome.rescues.append((det.cue, verdict.take_distance))
+        elif outcome.model is None:
+            outcome.model = det.cue
 
-    found = spot_samples(samples, sorted(CUE_PHRASES), spotter, on_verdict=note)
-    named = {PHRASE_TO_CUE[v.phrase] for v in verdicts if v.detection is None and v.phrase in PHRASE_TO_CUE}
-    return Heard(found[0].detection.cue if found else None, named)
+    spot_samples(samples, cues, spotter, on_verdict=note)
+    return outcome
 
 
-Row = tuple[bool, bool, float]
-"""For one clip against one template: the recognizer heard the template's cue, a template could
-rescue it (rejected, but the grammar named that cue's phrase), and the distance to the template."""
+@dataclass
+class Counts:
+    takes: int = 0
+    """Later takes of a learned word."""
+    other_words: int = 0
+    """The same speakers' clips of words that are no cue."""
+    heard: dict[str, int] = field(default_factory=dict)
+    false: dict[str, int] = field(default_factory=dict)
+    learned: int = 0
+    offered: int = 0
+    """First takes offered to learning, and how many were kept."""
 
 
-def template_rows(
-    takes: dict[str, dict[str, list[Path]]], heard: dict[Path, Heard], features: dict[Path, np.ndarray | None]
-) -> tuple[list[Row], list[Row]]:
-    """Rows of each speaker's other takes of a template's word, and of their other words."""
-    wanted: list[Row] = []
-    others: list[Row] = []
-    for words in takes.values():
-        for word, cue in CUE_WORDS.items():
-            template = features[words[word][0]] if len(words.get(word, [])) >= 2 else None
-            if template is None:
-                continue
-            for other_word, paths in words.items():
-                for path in paths[1:] if other_word == word else paths:
-                    query, verdict = features[path], heard[path]
-                    if query is None:
-                        continue
-                    rescuable = verdict.cue is None and cue in verdict.named
-                    row = (verdict.cue == cue, rescuable, dtw_distance(template, query))
-                    (wanted if other_word == word else others).append(row)
-    return wanted, others
+def speech_commands(spotter: SphinxCueSpotter, folder: Path, thresholds: list[float]) -> Counts:
+    takes: dict[str, dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
+    for path in sorted(folder.glob("*/*_nohash_*.wav")):
+        takes[path.stem.partition("_nohash_")[0]][path.parent.name].append(path)
+    counts = Counts()
+    speakers = sorted(takes)
+    firsts: dict[str, dict[str, np.ndarray]] = {}
+    for speaker in speakers:
+        words = takes[speaker]
+        firsts[speaker] = {w: read_wav(words[w][0]) for w in CUE_WORDS if len(words.get(w, [])) >= 2}
+    levels: list[tuple[str, float | None]] = [("alone", None), *((f"{t:g}", t) for t in thresholds)]
+    for level, _ in levels:
+        counts.heard[level] = counts.false[level] = 0
+    for n, speaker in enumerate(speakers):
+        if not firsts[speaker]:
+            continue
+        partner = speakers[(n + 1) % len(speakers)]
+        spotter.templates.clear()
+        spotter.listen_for(ALL_CUES)
+        for who in (speaker, partner):
+            for word, samples in firsts[who].items():
+                kept = learn(spotter, samples, CUE_WORDS[word])
+                if who == speaker:
+                    counts.offered += 1
+                    counts.learned += kept
+        for word, paths in takes[speaker].items():
+            if word in CUE_WORDS and word not in firsts[speaker]:
+                continue  # a single take: nothing to learn from it
+            # A take that was not learned stays in: that speaker is heard by the model alone.
+            for path in paths[1:] if word in CUE_WORDS else paths:
+                outcome = hear(spotter, read_wav(path), ALL_CUES)
+                if word in CUE_WORDS:
+                    counts.takes += 1
+                else:
+                    counts.other_words += 1
+                for level, threshold in levels:
+                    cue = outcome.cue(threshold)
+                    if word in CUE_WORDS:
+                        counts.heard[level] += cue == CUE_WORDS[word]
+                    else:
+                        counts.false[level] += cue is not None
+    return counts
+
+
+@dataclass
+class TalkFigures:
+    minutes: float
+    takes_learned: int
+    false_cues_alone: list[str]
+    false_cues_with_takes: list[str]
+    rescuable_segments: int
+    """Rejected segments with a phrase of `done`: the most any takes could turn into false cues."""
+    nearest_distances: list[float]
+    """The stand-in takes' distances to the nearest of those segments."""
+
+
+def talk(spotter: SphinxCueSpotter, folder: Path) -> TalkFigures:
+    """False floor cues in real talk without and with the stand-in couple's takes of "your turn"."""
+    spotter.templates.clear()
+    spotter.listen_for(ALL_CUES)
+    kept = sum(learn(spotter, espeak("your turn", voice, speed), "done") for voice, speed in COUPLE_VOICES)
+    with_takes = conversation(spotter, folder)
+    rescuable: list[float | None] = []
+
+    def note(_segment: Segment, verdict: Verdict) -> None:
+        model_rejected = verdict.reason in RESCUABLE or verdict.reason == RESCUED
+        if model_rejected and PHRASE_TO_CUE.get(verdict.phrase or "") == "done":
+            rescuable.append(verdict.take_distance)
+
+    for path in sorted(folder.rglob("*.wav")):
+        spot_samples(read_wav(path), sorted(FLOOR_CUES), spotter, on_verdict=note)
+    spotter.templates.clear()
+    alone = conversation(spotter, folder)
+    distances = sorted(d for d in rescuable if d is not None)
+    return TalkFigures(
+        round(alone.minutes, 1),
+        kept,
+        alone.heard,
+        with_takes.heard,
+        len(rescuable),
+        [round(d, 1) for d in distances[:5]],
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--thresholds", default="10,11,12", help="DTW distances to try (comma-separated)")
+    parser.add_argument("--thresholds", default="9,10,11,12,13", help="take distances to count (comma-separated)")
+    parser.add_argument("--conversation", type=Path, metavar="TALK", help="a folder of real talk (WAV files)")
     args = parser.parse_args(argv)
-    thresholds = [float(t) for t in args.thresholds.split(",")]
-    takes: dict[str, dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
-    for path in sorted(args.folder.glob("*/*_nohash_*.wav")):
-        takes[path.stem.partition("_nohash_")[0]][path.parent.name].append(path)
-    if not takes:
+    thresholds = sorted(float(t) for t in args.thresholds.split(","))
+    if not any(args.folder.glob("*/*_nohash_*.wav")):
         print(f"no clips in the Speech Commands layout under {args.folder}", file=sys.stderr)
         return 2
-    spotter = SphinxCueSpotter()
-    heard: dict[Path, Heard] = {}
-    features: dict[Path, np.ndarray | None] = {}
-    for words in takes.values():
-        for paths in words.values():
-            for path in paths:
-                samples = read_wav(path)
-                heard[path], features[path] = hear(spotter, samples), mfcc(samples)
-    wanted, others = template_rows(takes, heard, features)
-    alone = sum(hit for hit, _, _ in wanted), sum(hit for hit, _, _ in others)
-    summary: dict[str, object] = {"takes": len(wanted), "other_words": len(others), "alone": alone, "rescued": {}}
-    for t in thresholds:
-        heard_with = sum(hit or (rescue and d < t) for hit, rescue, d in wanted)
-        false_with = sum(hit or (rescue and d < t) for hit, rescue, d in others)
-        summary["rescued"][str(t)] = (heard_with, false_with)  # type: ignore[index]
+    started = time.process_time()
+    spotter = SphinxCueSpotter(SpotterConfig(template_distance=max(thresholds)))
+    counts = speech_commands(spotter, args.folder, thresholds)
+    print(f"first takes learned: {counts.learned} of {counts.offered}")
+    for level in counts.heard:
+        rule = "the model alone" if level == "alone" else f"takes below {level}"
         print(
-            f"distance < {t:g}: the speaker's takes of the template's word heard {alone[0]} -> {heard_with} "
-            f"of {len(wanted)}; their other words taken for it {alone[1]} -> {false_with} of {len(others)}"
+            f"{rule}: later takes heard {counts.heard[level]} of {counts.takes}; "
+            f"other words taken for a cue {counts.false[level]} of {counts.other_words}"
         )
+    summary: dict[str, object] = {
+        "takes": counts.takes,
+        "other_words": counts.other_words,
+        "learned": [counts.learned, counts.offered],
+        "heard": counts.heard,
+        "false": counts.false,
+    }
+    if args.conversation is not None:
+        spotter.config = SpotterConfig()  # the shipped threshold
+        found = talk(spotter, args.conversation)
+        summary["conversation"] = dataclasses.asdict(found)
+        print(
+            f"real talk, {found.minutes} min, floor cues: {len(found.false_cues_alone)} false alone, "
+            f'{len(found.false_cues_with_takes)} with {found.takes_learned} stand-in takes of "your turn"; '
+            f"{found.rescuable_segments} segments any take could rescue (nearest {found.nearest_distances})"
+        )
+    summary["cpu_minutes"] = round((time.process_time() - started) / 60, 1)
     print(json.dumps(summary))
     spotter.close()
     return 0

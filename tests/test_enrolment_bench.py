@@ -1,38 +1,50 @@
-"""Arithmetic of the enrolment measurement (benchmarks/enrolment.py): features and distances."""
+"""The enrolment benchmark (benchmarks/enrolment.py) runs the session's learning on a tiny set."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import wave
+from pathlib import Path
+
 import numpy as np
-import pytest
 
-from benchmarks.enrolment import dtw_distance, main, mfcc
-from tests.signals import noise, tone
-
-
-def test_features_cover_the_sound_and_not_the_quiet_around_it() -> None:
-    quiet = noise(0.5, 3.0)
-    word = np.concatenate([quiet, tone(0.4, 8000.0, 300.0) + noise(0.4, 3.0, 1), quiet])
-    features = mfcc(word)
-    assert features is not None and features.shape[1] == 24  # cepstra 1-12 and their deltas
-    assert 40 <= len(features) <= 50  # 0.4 s of 10 ms frames, and a few frames either side
-    assert np.allclose(features[:, :12].mean(axis=0), 0.0, atol=1e-9)  # the utterance's mean removed
-    assert mfcc(tone(0.03, 8000.0)) is None  # too short to compare
+from assistant.ears.microphone import read_wav
+from benchmarks.enrolment import main
+from tests.conftest import needs_espeak
 
 
-def two_notes(first_hz: float, second_hz: float, seconds_each: float, seed: int) -> np.ndarray:
-    """A stand-in for a word whose sound changes half-way: one note, then another."""
-    notes = np.concatenate([tone(seconds_each, 8000.0, first_hz), tone(seconds_each, 8000.0, second_hz)])
-    return notes + noise(2 * seconds_each, 30.0, seed)
+def write_take(folder: Path, word: str, speaker: str, take: int, voice: str, speed: int) -> None:
+    raw = folder / "raw.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), word], check=True, capture_output=True)
+    quiet = np.round(np.random.default_rng(take).standard_normal(4000) * 20).astype(np.int16)
+    samples = np.concatenate([quiet, read_wav(raw), quiet])
+    (folder / word).mkdir(exist_ok=True)
+    with wave.open(str(folder / word / f"{speaker}_nohash_{take}.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(samples.astype("<i2").tobytes())
 
 
-def test_the_distance_forgives_speed_but_not_a_different_sound() -> None:
-    word = mfcc(two_notes(300.0, 1500.0, 0.2, 1))
-    said_slowly = mfcc(two_notes(300.0, 1500.0, 0.3, 2))
-    another_word = mfcc(two_notes(1500.0, 300.0, 0.2, 3))
-    assert word is not None and said_slowly is not None and another_word is not None
-    assert dtw_distance(word, word) == 0.0
-    assert dtw_distance(word, said_slowly) < dtw_distance(word, another_word) / 2
-    assert dtw_distance(word, another_word) == pytest.approx(dtw_distance(another_word, word))
+@needs_espeak
+def test_the_benchmark_learns_first_takes_and_counts_later_ones(tmp_path: Path, capsys) -> None:
+    for speaker, voice in (("aaaa1111", "en-us"), ("bbbb2222", "en-gb")):
+        for take, speed in enumerate((160, 140, 180)):
+            write_take(tmp_path, "yes", speaker, take, voice, speed)
+        for word in ("house", "tree"):
+            write_take(tmp_path, word, speaker, 0, voice, 160)
+    (tmp_path / "raw.wav").unlink()
+    assert main([str(tmp_path), "--thresholds", "10,12"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    summary = json.loads(out[-1])
+    assert summary["takes"] == 4 and summary["other_words"] == 4  # two later takes, two other words each
+    assert summary["learned"][1] == 2  # each speaker's first "yes" was offered
+    assert set(summary["heard"]) == {"alone", "10", "12"}
+    # A take can only add to what the model heard alone, and a larger threshold to a smaller one.
+    assert summary["heard"]["alone"] <= summary["heard"]["10"] <= summary["heard"]["12"] <= 4
+    assert summary["false"]["alone"] <= summary["false"]["10"] <= summary["false"]["12"] <= 4
+    assert out[0].startswith("first takes learned:")
 
 
 def test_a_folder_without_the_layout_is_refused(tmp_path, capsys) -> None:

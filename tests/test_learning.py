@@ -1,10 +1,10 @@
-"""Learning each partner's "I'm done" after the welcome: asked in turn, asked again, skipped."""
+"""Learning each partner's "your turn" after the welcome: asked in turn, asked again, skipped."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.events import SpeechStarted, SpeechStopped, TakeHeard, VoiceFinished
+from assistant.events import DeviceLost, SpeechStarted, SpeechStopped, TakeHeard, VoiceFinished
 from assistant.session import LEARN_TRIES, LEARN_WAIT_S, LEARNED_CUE, Place, S, Session
 
 
@@ -20,11 +20,11 @@ def learning_app(make_app, small_programme):
 
 def test_with_a_microphone_each_partner_is_asked_for_im_done_in_turn(learning_app) -> None:
     app = learning_app
-    assert 'Ann, please say "I\'m done".' in app.last_said
+    assert 'Ann, please say "your turn".' in app.last_said
     assert app.ears.learning == [LEARNED_CUE]
     app.hear(TakeHeard(learned=True))
     assert app.state is S.LEARNING
-    assert app.last_said == 'Thank you. Ben, please say "I\'m done".'
+    assert app.last_said == 'Thank you. Ben, please say "your turn".'
     app.hear(TakeHeard(learned=True))
     assert app.voice.said[-2] == "Thank you both."
     assert app.state is S.STEP_INTRO and app.last_said.startswith("Step 1")
@@ -41,10 +41,10 @@ def test_a_take_that_was_something_else_is_asked_for_again_then_given_up(learnin
     app = learning_app
     for _ in range(LEARN_TRIES - 1):
         app.hear(TakeHeard(learned=False))
-        assert app.last_said == 'I did not quite catch that. Ann, please say just "I\'m done".'
+        assert app.last_said == 'I did not quite catch that. Ann, please say just "your turn".'
     app.hear(TakeHeard(learned=False))
     assert app.voice.said[-2] == "Never mind, Ann. I will listen for it as usual."
-    assert app.last_said == 'Thank you. Ben, please say "I\'m done".'
+    assert app.last_said == 'Thank you. Ben, please say "your turn".'
 
 
 def test_quiet_after_the_asking_asks_again_but_not_while_someone_speaks(learning_app) -> None:
@@ -72,6 +72,13 @@ def test_the_wait_starts_once_the_asking_has_been_said(learning_app) -> None:
     assert app.last_said.startswith("I did not quite catch that. Ben")
 
 
+def test_a_lost_microphone_ends_the_learning_at_the_next_wait(learning_app) -> None:
+    app = learning_app
+    app.hear(DeviceLost("microphone", "the microphone was unplugged"))
+    app.wait(LEARN_WAIT_S)
+    assert app.state is S.STEP_INTRO
+
+
 def test_skip_goes_on_without_learning(learning_app) -> None:
     app = learning_app
     app.cue("skip")
@@ -86,7 +93,7 @@ def test_a_pause_while_learning_asks_again_after_it(learning_app) -> None:
     app.cue("resume")
     assert app.state is S.LEARNING
     assert app.ears.learning[-1] == LEARNED_CUE
-    assert 'Ann, please say "I\'m done".' in app.last_said
+    assert 'Ann, please say "your turn".' in app.last_said
 
 
 def test_without_a_microphone_there_is_nothing_to_learn(app) -> None:
