@@ -17,6 +17,12 @@ from assistant.ears.vad import RATE
 WINDOW, HOP, FFT = 400, 160, 512
 """25 ms frames every 10 ms at 16 kHz."""
 MIN_FRAMES = 5
+MEL_FLOOR_DB = 45.0
+"""Band energies are floored this far under the utterance's loudest, so the quiet between and
+around the sounds (room noise, which differs from take to take) weighs little in the distance.
+Tuned on half the v0.02 test speakers, judged on the other half (README, "Learning each
+partner's ..."): 4.0 more points of takes heard without it, 11.4 with it, for about one false
+accept more in 1,000 other words either way."""
 
 
 def _mel_filters(bands: int = 26) -> np.ndarray:
@@ -40,7 +46,8 @@ DCT = np.cos(np.pi * np.arange(13)[:, None] * (2 * np.arange(26)[None, :] + 1) /
 def mfcc(samples: np.ndarray, trim_db: float = 35.0) -> np.ndarray | None:
     """Cepstra 1-12 and their deltas per frame, the utterance's mean removed (so the microphone's
     colour and the level cancel out), with the quiet more than `trim_db` under the loudest frame
-    cut from both ends. None for less than `MIN_FRAMES` frames of sound."""
+    cut from both ends and band energies floored at `MEL_FLOOR_DB`. None for less than
+    `MIN_FRAMES` frames of sound."""
     x = samples.astype(np.float64)
     x = np.append(x[:1], x[1:] - 0.97 * x[:-1])  # pre-emphasis
     n = 1 + (len(x) - WINDOW) // HOP
@@ -53,7 +60,9 @@ def mfcc(samples: np.ndarray, trim_db: float = 35.0) -> np.ndarray | None:
     speech = power[max(loud[0] - 3, 0) : loud[-1] + 4]
     if len(speech) < MIN_FRAMES or energy.max() <= 0.0:
         return None
-    cepstra = np.log(speech @ MEL.T + 1e-9) @ DCT.T
+    bands = speech @ MEL.T + 1e-9
+    bands = np.maximum(bands, bands.max() * 10 ** (-MEL_FLOOR_DB / 10))
+    cepstra = np.log(bands) @ DCT.T
     cepstra -= cepstra.mean(axis=0)
     return np.hstack([cepstra[:, 1:], np.gradient(cepstra, axis=0)[:, 1:]])
 
