@@ -188,6 +188,7 @@ class Runner:
         now = self.clock.now()
         if _LOGGER.isEnabledFor(logging.DEBUG):  # names only: never a recognised phrase
             detail = f" {event.cue} by {event.source}" if isinstance(event, CueHeard) else ""
+            detail = f" learned={event.learned}" if isinstance(event, TakeHeard) else detail
             _LOGGER.debug("%s%s in %s", type(event).__name__, detail, self.session.state.value)
         if isinstance(event, VoiceStarted):
             self._voice_busy = True

@@ -556,12 +556,12 @@ class Session:
             self._ask_for_take("learn_again")
             return
         self._emit(Say(self.programme.phrase("learn_missed", partner=self.programme.partners[self.learning_from])))
-        self._next_partners_take()
+        self._next_partners_take("learn_ask")
 
-    def _next_partners_take(self) -> None:
+    def _next_partners_take(self, phrase: str = "learn_next") -> None:
         self.learning_from, self.learn_tries = self.learning_from + 1, 0
         if self.learning_from < len(self.programme.partners):
-            self._ask_for_take("learn_next")
+            self._ask_for_take(phrase)
             return
         self._emit(Say(self.programme.phrase("learn_over")))
         self.trigger("voices_learned")
@@ -670,7 +670,7 @@ class Session:
         self.last_said = self.said_before_pause
         self._emit(ReleaseTimers(), Say(self.programme.phrase("resumed")))
         if self.state is S.LEARNING:  # leaving it stopped the ears waiting for a take: ask again
-            self._ask_for_take("learn_intro")
+            self._ask_for_take("learn_ask")
 
     def remember_break_place(self) -> None:
         if self.state is S.PAUSED:

@@ -135,6 +135,11 @@ class Assistant:
         """Until the assistant's voice has finished what it is saying."""
         assert self.wait_for("VoiceFinished", timeout), "".join(self.seen[-20:])
 
+    def wait_until_silent(self, gap: float = 2.0) -> None:
+        """Until the voice has finished and `gap` seconds pass without it starting again."""
+        while self.wait_for("VoiceStarted", timeout=gap):
+            self.wait_until_quiet()
+
     def finish(self, timeout: float = 60) -> int:
         try:
             return self.process.wait(timeout=timeout)
@@ -166,6 +171,19 @@ def say_until_heard(server: PrivateSoundServer, assistant: Assistant, clips: lis
     pytest.fail(f"the assistant never heard {cue!r} from {[c.name for c in clips]}\n{assistant.log[-3000:]}")
 
 
+def give_takes(server: PrivateSoundServer, assistant: Assistant, clips: list[Path]) -> None:
+    """Say "your turn" (or the like) whenever asked for a take, until the assistant has moved on
+    to step 1 and gone quiet."""
+    for clip in [*clips, *clips]:
+        assistant.wait_until_quiet()
+        if "Step 1: Turns" in assistant.log:
+            assistant.wait_until_silent()
+            return
+        server.play_into_microphone(clip)
+        assert assistant.wait_for("TakeHeard", timeout=20), assistant.log[-3000:]
+    pytest.fail(f"the assistant never finished learning the takes\n{assistant.log[-3000:]}")
+
+
 def loudness(path: Path) -> float:
     """Seconds of sound (not silence) in a recording."""
     with wave.open(str(path)) as wav:
@@ -186,7 +204,11 @@ def test_a_whole_session_driven_only_by_spoken_cues(sound_server: PrivateSoundSe
     time.sleep(1)  # parecord takes a moment to connect
     assistant = Assistant(sound_server, "--programme", str(programme), "--data-dir", str(tmp_path / "data"))
     try:
-        for cue, clips in [("next", go), ("next", go), ("next", go), ("done", im_done), ("done", im_done)]:
+        assistant.wait_until_quiet()
+        say_until_heard(sound_server, assistant, go, "next")  # after the welcome
+        give_takes(sound_server, assistant, im_done)  # each partner's "your turn", for the ears to learn
+        say_until_heard(sound_server, assistant, go, "next")  # after step 1's introduction
+        for cue, clips in [("next", go), ("done", im_done), ("done", im_done)]:
             assistant.wait_until_quiet()
             say_until_heard(sound_server, assistant, clips, cue)
         assert assistant.finish() == 0, assistant.log[-3000:]
@@ -196,6 +218,7 @@ def test_a_whole_session_driven_only_by_spoken_cues(sound_server: PrivateSoundSe
         assistant.close()
     assert "No sound output device" not in assistant.log and "Not listening" not in assistant.log
     assert "Step 1: Turns" in assistant.log and "Goodbye." in assistant.log
+    assert 'please say "your turn"' in assistant.log
     # The assistant's voice was heard on the speaker all along: the welcome, the step, the
     # exercise, two turn prompts, the summary and the closing take well over ten seconds.
     assert loudness(speaker) > 10

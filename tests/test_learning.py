@@ -44,7 +44,7 @@ def test_a_take_that_was_something_else_is_asked_for_again_then_given_up(learnin
         assert app.last_said == 'I did not quite catch that. Ann, please say just "your turn".'
     app.hear(TakeHeard(learned=False))
     assert app.voice.said[-2] == "Never mind, Ann. I will listen for it as usual."
-    assert app.last_said == 'Thank you. Ben, please say "your turn".'
+    assert app.last_said == 'Ben, please say "your turn".'
 
 
 def test_quiet_after_the_asking_asks_again_but_not_while_someone_speaks(learning_app) -> None:
@@ -93,7 +93,7 @@ def test_a_pause_while_learning_asks_again_after_it(learning_app) -> None:
     app.cue("resume")
     assert app.state is S.LEARNING
     assert app.ears.learning[-1] == LEARNED_CUE
-    assert 'Ann, please say "your turn".' in app.last_said
+    assert app.voice.said[-2:] == ["Let's carry on.", 'Ann, please say "your turn".']
 
 
 def test_without_a_microphone_there_is_nothing_to_learn(app) -> None:

@@ -23,6 +23,7 @@ PHRASE_FIELDS: dict[str, set[str]] = {
     "next_step": set(),
     "learn_intro": {"partner"},
     "learn_next": {"partner"},
+    "learn_ask": {"partner"},
     "learn_again": {"partner"},
     "learn_missed": {"partner"},
     "learn_over": set(),
