@@ -92,9 +92,9 @@ TAKE_BACK_MIN_S = 20.0
 LEARNED_CUE = "done"
 """The cue each partner says once at the start ("your turn", as the prompts teach it), so the ears
 know it in their own voices: the one said most, and the one whose miss costs most (a partner who
-has finished waits, unheard). Any of its phrases is learned as said. With
-one take of a word from its speaker, about 6 more of 100 takes were heard on real speakers the
-recognizer never met, for about 1 more false accept in 1,000 other words (README)."""
+has finished waits, unheard). Any of its phrases is learned as said. With one take of a word
+from its speaker, 11 more of 100 later takes were heard from real speakers the recognizer never
+met, for about 1 more false accept in 1,000 other words (README, "Learning each partner's")."""
 LEARN_WAIT_S = 10.0
 """Seconds of quiet after asking for a take before asking again."""
 LEARN_TRIES = 2
