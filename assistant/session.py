@@ -118,8 +118,7 @@ TRANSITIONS: list[dict[str, object]] = [
     {"trigger": ["next", "yes"], "source": S.WELCOME, "dest": S.LEARNING, "conditions": "learns_voices"},
     {"trigger": "take_heard", "source": S.LEARNING, "dest": None, "after": "note_take"},
     {"trigger": "learn_timer", "source": S.LEARNING, "dest": None, "after": "note_no_take"},
-    {"trigger": "speech_started", "source": S.LEARNING, "dest": None, "after": "wait_for_take"},
-    {"trigger": "speech_stopped", "source": S.LEARNING, "dest": None, "after": "start_learn_timer"},
+    {"trigger": ["speech_started", "speech_stopped"], "source": S.LEARNING, "dest": None, "after": "start_learn_timer"},
     {"trigger": ["next", "yes", "skip", "voices_learned"], "source": [S.WELCOME, S.LEARNING], "dest": S.RESUME_OFFER, "conditions": "has_saved_place"},
     {"trigger": ["next", "yes", "skip", "voices_learned"], "source": [S.WELCOME, S.LEARNING], "dest": S.STEP_INTRO, "before": "go_to_start"},
     {"trigger": ["yes", "next"], "source": S.RESUME_OFFER, "dest": S.STEP_INTRO, "conditions": "saved_at_step_start", "before": "go_to_saved_place"},
@@ -534,12 +533,11 @@ class Session:
         self._say_fresh(Say(self.programme.phrase(phrase, partner=partner)))
 
     def start_learn_timer(self, seconds: float = 0.0) -> None:
-        """After the asking, or after speech that was no take (a breath, a click): wait again."""
+        """After the asking, and again at each start and end of speech: a take is reported soon
+        after its speech ends, so the wait runs out only after quiet (or speech that was no take:
+        a breath, a click, our own echo)."""
         self.learn_waiting = False
         self._emit(StartTimer(LEARN_TIMER, LEARN_WAIT_S))
-
-    def wait_for_take(self) -> None:
-        self._emit(CancelTimer(LEARN_TIMER))  # someone speaks: the take is on its way
 
     def note_take(self, learned: bool) -> None:
         if learned:

@@ -428,6 +428,22 @@ def test_echo_hangover_after_the_voice_stops() -> None:
     assert [e.cue for e in events if isinstance(e, CueHeard)] == ["done"]
 
 
+def test_an_answer_straight_after_the_echo_hangover_is_heard() -> None:
+    """Its pre-roll reaches back into the hangover; its speech does not."""
+    events: list[Event] = []
+    listener = CueListener(ScriptedSpotter("yes"), events.append, echo_hangover_s=0.35)  # type: ignore[arg-type]
+    listener.feed(noise(0.8, 20))
+    listener.set_voice_playing(True)
+    listener.feed(noise(0.1, 20, 3))
+    listener.set_voice_playing(False)  # the echo lasts to 0.9 + 0.35 s
+    listener.feed(noise(0.45, 20, 4))
+    listener.feed(tone(0.3, 3000))  # starts at 1.35 s, just after the hangover
+    listener.feed(noise(1.0, 20, 5))
+    listener.finish()
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == ["SpeechStarted", "SpeechStopped", "CueHeard"]
+
+
 class BrokenSpotter(ScriptedSpotter):
     """A recognizer that fails on every segment."""
 

@@ -141,6 +141,13 @@ class CueListener:
         if self._onset[0] == self.echo_onset_frames:
             self._onset_fractions.append(self._onset[1] / self.echo_onset_frames)
 
+    def _is_ours(self, segment: Segment) -> bool:
+        """Whether the segment's speech overlaps our own voice (or its echo). From the speech's
+        onset, as `SpeechStarted` judges it, not the segment's start: its pre-roll may reach back
+        into the echo hangover although the partner only began after it, as anyone answering a
+        prompt straight away does."""
+        return self._voice_overlaps(segment.speech_start_s, segment.end_s)
+
     def _voice_overlaps(self, start_s: float, end_s: float) -> bool:
         with self._lock:
             return any(a < end_s and start_s < b for a, b in self._voice_spans)
@@ -157,7 +164,7 @@ class CueListener:
                     self._note_echo(self.vad.last_voiced)
             if self.vad.in_speech and not self._announced:
                 self._announced = True
-                if not self._voice_overlaps(self.now_s - 0.05, math.inf):
+                if not self._voice_overlaps(self.vad.speech_start_s, math.inf):
                     self.post(SpeechStarted())
             if self.vad.tentative is not None:
                 self._judge_early(self.vad.tentative)
@@ -213,7 +220,7 @@ class CueListener:
         """Decide on a segment as it will close unless speech resumes: the recognizer's time then
         overlaps the rest of the hangover instead of following it. Wasted when speech resumes."""
         self._early = None
-        if self._may_act_on(self._voice_overlaps(tentative.start_s, tentative.end_s)):
+        if self._may_act_on(self._is_ours(tentative)):
             key = self._key(tentative, self._listening)  # before judging: the set may change meanwhile
             verdict, compute = self._judge(self._follows_talk(tentative))
             self._early = _EarlyVerdict(key, verdict, tentative.end_s + compute, compute)
@@ -221,7 +228,7 @@ class CueListener:
     def _segment(self, segment: Segment) -> None:
         self._announced = False
         early, self._early = self._early, None
-        ours = self._voice_overlaps(segment.start_s, segment.end_s)
+        ours = self._is_ours(segment)
         if not ours:
             self.post(SpeechStopped(seconds=round(segment.speech_seconds, 2)))
         if not self._may_act_on(ours):

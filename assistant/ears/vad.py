@@ -107,6 +107,11 @@ class EnergyVad:
     _last_voiced: int = 0
     _peak_db: float = 0.0
 
+    @property
+    def speech_start_s(self) -> float:
+        """Stream time where the open segment's speech started (meaningful while `in_speech`)."""
+        return self._speech_start * FRAME / RATE
+
     def calibrate(self, floor_db: float) -> None:
         """Start from a measured room-noise level instead of learning it from the stream."""
         self.floor_db = floor_db
