@@ -1,7 +1,7 @@
 """Each partner's own way of saying a cue: a template the spotter can compare a missed cue with.
 
-The acoustic model is trained on other voices, and rejects about a third of the cue words said
-by speakers it has never heard (README, "Figures"). One take of a phrase from the partner
+The acoustic model is trained on other voices, and misses about two in five cue words said by
+speakers it has never heard (README, "Figures"). One take of a phrase from the partner
 themself is a better model of their next take than any general one. The comparison is dynamic
 time warping of MFCCs, as in the speaker-dependent word recognizers that came before hidden
 Markov models. Templates live in memory only, for one session: they are features of the
