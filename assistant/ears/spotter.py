@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.ears.templates import VoiceTemplates
+from assistant.ears.templates import VoiceTemplates, mfcc
 from assistant.ears.vad import FRAME, RATE, Segment, level_spread_db
 from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE, RIVAL_WORDS, SOUNDS_LIKE, normalise
 from assistant.errors import DeviceError
@@ -232,8 +232,12 @@ class SphinxCueSpotter:
         """Keep a partner's take of a cue phrase (in memory): a later segment the model rejects
         but its grammar names as this phrase is accepted when it sounds like the take. False when
         the segment holds too little sound to learn from."""
+        return self.keep_take(phrase, mfcc(segment.pcm))
+
+    def keep_take(self, phrase: str, features: np.ndarray | None) -> bool:
+        """Keep a take already turned into features (`templates.mfcc`); False for None."""
         with self._lock:
-            return self.templates.add(phrase, segment.pcm)
+            return self.templates.add_features(phrase, features)
 
     def judge(self, segment: Segment) -> Verdict:
         """Decide on one segment; the verdict says why when it is not a cue."""

@@ -95,7 +95,10 @@ class VoiceTemplates:
 
     def add(self, phrase: str, samples: np.ndarray) -> bool:
         """Keep a take of `phrase`; False (nothing kept) when it holds too little sound."""
-        features = mfcc(samples)
+        return self.add_features(phrase, mfcc(samples))
+
+    def add_features(self, phrase: str, features: np.ndarray | None) -> bool:
+        """Keep a take already turned into features (`mfcc`); False for None."""
         if features is None:
             return False
         self._takes.setdefault(phrase, []).append(features)

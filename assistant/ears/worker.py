@@ -17,7 +17,10 @@ from collections.abc import Iterable
 from multiprocessing.connection import Connection
 from typing import Any
 
+import numpy as np
+
 from assistant.ears.spotter import SphinxCueSpotter, SpotterConfig, Verdict
+from assistant.ears.templates import mfcc
 from assistant.ears.vad import Segment
 from assistant.ears.vocabulary import CUE_PHRASES
 from assistant.errors import DeviceError
@@ -32,7 +35,8 @@ JUDGE_TIMEOUT_S = 10.0
 
 def _serve(requests: Connection, replies: Connection, config: SpotterConfig | None) -> None:
     """The child's loop: ("listen", cues) sets the cues; ("judge", segment) answers a verdict;
-    ("learn", (phrase, segment)) keeps a partner's take and answers whether it could."""
+    ("learn", (phrase, segment)) keeps a partner's take and answers its features (None when it
+    could not); ("teach", (phrase, features)) keeps a take learned by a child before this one."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the session's to handle, not ours
     try:
         spotter = SphinxCueSpotter(config)
@@ -53,7 +57,11 @@ def _serve(requests: Connection, replies: Connection, config: SpotterConfig | No
             except RuntimeError as exc:
                 replies.send(("failed", str(exc)))
         elif kind == "learn":
-            replies.send(("learned", spotter.learn(*argument)))
+            phrase, segment = argument
+            features = mfcc(segment.pcm)
+            replies.send(("learned", features if spotter.keep_take(phrase, features) else None))
+        elif kind == "teach":
+            spotter.keep_take(*argument)
         else:
             return
 
@@ -71,8 +79,9 @@ class SpotterProcess:
         self._process: Any = None
         self._requests: Connection | None = None
         self._replies: Connection | None = None
-        self._takes: list[tuple[str, Segment]] = []
-        """The partners' takes the child has learned, to teach a replacement (memory only)."""
+        self._takes: list[tuple[str, np.ndarray]] = []
+        """Features of the takes the child has learned, to teach a replacement: features, not
+        the audio, which is gone once the child has them (memory only)."""
         self._start()
 
     @property
@@ -96,8 +105,7 @@ class SpotterProcess:
             raise DeviceError(str(message))
         self._requests.send(("listen", self._cues))
         for take in self._takes:
-            self._requests.send(("learn", take))
-            self._reply(JUDGE_TIMEOUT_S, "learn")
+            self._requests.send(("teach", take))
 
     def _reply(self, timeout: float, doing: str) -> tuple[str, Any]:
         assert self._replies is not None
@@ -126,11 +134,12 @@ class SpotterProcess:
 
     def learn(self, phrase: str, segment: Segment) -> bool:
         """Have the child keep a partner's take of a cue phrase (see `SphinxCueSpotter.learn`)."""
-        learned: bool = self._ask("learn", (phrase, segment), "learned")
-        if learned:
-            with self._lock:
-                self._takes.append((phrase, segment))
-        return learned
+        features: np.ndarray | None = self._ask("learn", (phrase, segment), "learned")
+        if features is None:
+            return False
+        with self._lock:
+            self._takes.append((phrase, features))
+        return True
 
     def _ask(self, kind: str, argument: object, answered: str) -> Any:
         """Send one request and return the child's answer, replacing a child that is lost."""
