@@ -39,13 +39,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.ears.commands import padded, spot_samples  # noqa: E402
-from assistant.ears.listener import CueListener  # noqa: E402
+from assistant.ears.commands import learn_take, spot_samples  # noqa: E402
 from assistant.ears.microphone import read_wav  # noqa: E402
 from assistant.ears.spotter import RESCUABLE, SphinxCueSpotter, SpotterConfig, Verdict  # noqa: E402
 from assistant.ears.vad import Segment  # noqa: E402
 from assistant.ears.vocabulary import CUE_PHRASES, FLOOR_CUES, PHRASE_TO_CUE  # noqa: E402
-from assistant.events import Event, TakeHeard  # noqa: E402
 from benchmarks.cues import conversation, espeak  # noqa: E402
 
 CUE_WORDS = {"yes": "yes", "no": "no", "stop": "stop", "go": "next"}
@@ -54,17 +52,6 @@ RESCUED = "like the learned take"
 COUPLE_VOICES = [("en-us", 160), ("en-gb+f3", 140)]
 """The eSpeak NG voices whose "your turn" stands in for the couple's in --conversation."""
 ALL_CUES = sorted(CUE_PHRASES)
-
-
-def learn(spotter: SphinxCueSpotter, samples: np.ndarray, cue: str) -> bool:
-    """Offer a clip to the listener's learning mode, as a session does; True when it was kept."""
-    events: list[Event] = []
-    listener = CueListener(spotter, events.append)
-    listener.learn_next(cue)
-    for chunk in padded(samples):
-        listener.feed(chunk)
-    listener.finish()
-    return any(isinstance(e, TakeHeard) and e.learned for e in events)
 
 
 @dataclass
@@ -133,7 +120,7 @@ def speech_commands(spotter: SphinxCueSpotter, folder: Path, thresholds: list[fl
         spotter.listen_for(ALL_CUES)
         for who in (speaker, partner):
             for word, samples in firsts[who].items():
-                kept = learn(spotter, samples, CUE_WORDS[word])
+                kept = learn_take(spotter, samples, CUE_WORDS[word])
                 if who == speaker:
                     counts.offered += 1
                     counts.learned += kept
@@ -172,7 +159,7 @@ def talk(spotter: SphinxCueSpotter, folder: Path) -> TalkFigures:
     """False floor cues in real talk without and with the stand-in couple's takes of "your turn"."""
     spotter.templates.clear()
     spotter.listen_for(ALL_CUES)
-    kept = sum(learn(spotter, espeak("your turn", voice, speed), "done") for voice, speed in COUPLE_VOICES)
+    kept = sum(learn_take(spotter, espeak("your turn", voice, speed), "done") for voice, speed in COUPLE_VOICES)
     with_takes = conversation(spotter, folder)
     rescuable: list[float | None] = []
 

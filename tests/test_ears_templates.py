@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.cli import main
 from assistant.ears.listener import CueListener
 from assistant.ears.microphone import read_wav
 from assistant.ears.spotter import RESCUABLE, Detection, SphinxCueSpotter, SpotterConfig, Verdict
@@ -215,6 +217,21 @@ def test_a_phrase_without_a_take_or_unlike_it_stays_rejected(strict_spotter: Sph
     other_voice = strict_spotter.judge(one_segment(espeak("I'm done", tmp_path, voice="en-us+f3")))
     assert other_voice.detection is None and other_voice.reason in RESCUABLE  # the model's reason stands
     assert other_voice.take_distance is not None and other_voice.take_distance >= STRICT.template_distance
+
+
+@needs_espeak
+def test_the_cues_command_learns_a_take_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    take, later = tmp_path / "take.wav", tmp_path / "later.wav"
+    for path, speed in ((take, 160), (later, 120)):
+        subprocess.run(
+            ["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", str(path), "I'm done"], check=True, capture_output=True
+        )
+    assert main(["cues", "--only", "done", str(later)]) == 0
+    assert json.loads(capsys.readouterr().out)["cue"] is None  # the model alone misses it
+    assert main(["cues", "--only", "done", "--take", f"done={take}", str(later)]) == 0
+    assert json.loads(capsys.readouterr().out)["cue"] == "done"
+    assert main(["cues", "--take", f"nonsense={take}", str(later)]) == 2
+    assert "--take wants CUE=FILE" in capsys.readouterr().err
 
 
 @needs_espeak

@@ -22,7 +22,7 @@ from assistant.ears.spotter import SphinxCueSpotter, Verdict
 from assistant.ears.vad import RATE, Segment
 from assistant.ears.vocabulary import CUE_PHRASES
 from assistant.errors import DeviceError
-from assistant.events import Event
+from assistant.events import Event, TakeHeard
 
 
 def calibration_path() -> Path:
@@ -95,13 +95,41 @@ def padded(samples: np.ndarray) -> list[np.ndarray]:
     return [pad[0], samples, pad[1]]
 
 
-def cues_command(files: list[str], only: list[str] | None, continuous: bool, out: TextIO) -> int:
-    """`assistant cues FILE...`: one JSON line per file (or per cue with `continuous`)."""
+def learn_take(spotter: SphinxCueSpotter, samples: np.ndarray, cue: str) -> bool:
+    """Offer a recording to the listener's learning mode, listening for every cue, as a session
+    offers a partner's "your turn"; True when the spotter kept it as a take of `cue`."""
+    events: list[Event] = []
+    listener = _listener(None, spotter, events.append, None)
+    listener.learn_next(cue)
+    for chunk in padded(samples):
+        listener.feed(chunk)
+    listener.finish()
+    return any(isinstance(event, TakeHeard) and event.learned for event in events)
+
+
+def _parse_takes(takes: list[str]) -> list[tuple[str, str]] | str:
+    """`CUE=FILE` pairs, or what is wrong with them."""
+    pairs = [tuple(take.split("=", 1)) for take in takes]
+    bad = [take for take, pair in zip(takes, pairs, strict=True) if len(pair) != 2 or pair[0] not in CUE_PHRASES]
+    if bad:
+        return f"--take wants CUE=FILE with a known cue, not {', '.join(bad)}"
+    return [(cue, path) for cue, path in pairs]
+
+
+def cues_command(
+    files: list[str], only: list[str] | None, continuous: bool, out: TextIO, takes: list[str] | None = None
+) -> int:
+    """`assistant cues FILE...`: one JSON line per file (or per cue with `continuous`). Each
+    `--take CUE=FILE` is learned first, as a session learns a partner's take."""
     if only:
         unknown = sorted(set(only) - set(CUE_PHRASES))
         if unknown:
             print(f"assistant cues: unknown cue(s): {', '.join(unknown)}", file=sys.stderr)
             return 2
+    learned = _parse_takes(takes or [])
+    if isinstance(learned, str):
+        print(f"assistant cues: {learned}", file=sys.stderr)
+        return 2
     try:
         spotter = SphinxCueSpotter()
     except DeviceError as exc:
@@ -109,6 +137,17 @@ def cues_command(files: list[str], only: list[str] | None, continuous: bool, out
         return 1
     status = 0
     try:
+        for cue, path in learned:
+            try:
+                kept = learn_take(spotter, read_wav(path), cue)
+            except DeviceError as exc:
+                print(f"assistant cues: {exc}", file=sys.stderr)
+                return 2
+            if not kept:
+                print(
+                    f"assistant cues: {path} was not learned as a take of {cue}: it did not sound like one",
+                    file=sys.stderr,
+                )
         for path in files:
             try:
                 heard = spot_file(path, only, spotter)
