@@ -412,14 +412,20 @@ def test_no_barge_in_before_the_room_is_known() -> None:
     assert events == [] and spotter.judged == 0 and not listener.echo_free
 
 
-def test_echo_hangover_after_the_voice_stops() -> None:
+def after_a_short_line(cue: str, echo_hangover_s: float, quiet_s: float) -> tuple[CueListener, list[Event]]:
+    """A listener that heard 0.8 s of room, 0.1 s of our voice (ending at 0.9 s), then `quiet_s`."""
     events: list[Event] = []
-    listener = CueListener(ScriptedSpotter("done"), events.append, echo_hangover_s=0.5)  # type: ignore[arg-type]
+    listener = CueListener(ScriptedSpotter(cue), events.append, echo_hangover_s=echo_hangover_s)  # type: ignore[arg-type]
     listener.feed(noise(0.8, 20))
     listener.set_voice_playing(True)
     listener.feed(noise(0.1, 20, 3))
-    listener.set_voice_playing(False)  # the echo lasts to 0.9 + 0.5 s
-    listener.feed(noise(0.3, 20, 4))
+    listener.set_voice_playing(False)
+    listener.feed(noise(quiet_s, 20, 4))
+    return listener, events
+
+
+def test_echo_hangover_after_the_voice_stops() -> None:
+    listener, events = after_a_short_line("done", echo_hangover_s=0.5, quiet_s=0.3)  # echo to 1.4 s
     listener.feed(tone(0.3, 3000))  # starts at 1.2 s: inside the hangover
     listener.feed(noise(1.0, 20, 5))
     listener.feed(tone(0.3, 3000))  # well after: heard
@@ -430,13 +436,7 @@ def test_echo_hangover_after_the_voice_stops() -> None:
 
 def test_an_answer_straight_after_the_echo_hangover_is_heard() -> None:
     """Its pre-roll reaches back into the hangover; its speech does not."""
-    events: list[Event] = []
-    listener = CueListener(ScriptedSpotter("yes"), events.append, echo_hangover_s=0.35)  # type: ignore[arg-type]
-    listener.feed(noise(0.8, 20))
-    listener.set_voice_playing(True)
-    listener.feed(noise(0.1, 20, 3))
-    listener.set_voice_playing(False)  # the echo lasts to 0.9 + 0.35 s
-    listener.feed(noise(0.45, 20, 4))
+    listener, events = after_a_short_line("yes", echo_hangover_s=0.35, quiet_s=0.45)  # echo to 1.25 s
     listener.feed(tone(0.3, 3000))  # starts at 1.35 s, just after the hangover
     listener.feed(noise(1.0, 20, 5))
     listener.finish()
