@@ -41,14 +41,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.ears.commands import learn_take, spot_samples  # noqa: E402
 from assistant.ears.microphone import read_wav  # noqa: E402
-from assistant.ears.spotter import RESCUABLE, SphinxCueSpotter, SpotterConfig, Verdict  # noqa: E402
+from assistant.ears.spotter import LIKE_THE_TAKE, RESCUABLE, SphinxCueSpotter, SpotterConfig, Verdict  # noqa: E402
 from assistant.ears.vad import Segment  # noqa: E402
 from assistant.ears.vocabulary import CUE_PHRASES, FLOOR_CUES, PHRASE_TO_CUE  # noqa: E402
 from benchmarks.cues import conversation, espeak  # noqa: E402
 
 CUE_WORDS = {"yes": "yes", "no": "no", "stop": "stop", "go": "next"}
 """Recorded word -> the cue it gives."""
-RESCUED = "like the learned take"
 COUPLE_VOICES = [("en-us", 160), ("en-gb+f3", 140)]
 """The eSpeak NG voices whose "your turn" stands in for the couple's in --conversation."""
 ALL_CUES = sorted(CUE_PHRASES)
@@ -77,7 +76,7 @@ def hear(spotter: SphinxCueSpotter, samples: np.ndarray, cues: list[str]) -> Out
         det = verdict.detection
         if det is None:
             return
-        if verdict.reason == RESCUED and verdict.take_distance is not None:
+        if verdict.reason == LIKE_THE_TAKE and verdict.take_distance is not None:
             outcome.rescues.append((det.cue, verdict.take_distance))
         elif outcome.model is None:
             outcome.model = det.cue
@@ -117,7 +116,6 @@ def speech_commands(spotter: SphinxCueSpotter, folder: Path, thresholds: list[fl
             continue
         partner = speakers[(n + 1) % len(speakers)]
         spotter.templates.clear()
-        spotter.listen_for(ALL_CUES)
         for who in (speaker, partner):
             for word, samples in firsts[who].items():
                 kept = learn_take(spotter, samples, CUE_WORDS[word])
@@ -158,13 +156,12 @@ class TalkFigures:
 def talk(spotter: SphinxCueSpotter, folder: Path) -> TalkFigures:
     """False floor cues in real talk without and with the stand-in couple's takes of "your turn"."""
     spotter.templates.clear()
-    spotter.listen_for(ALL_CUES)
     kept = sum(learn_take(spotter, espeak("your turn", voice, speed), "done") for voice, speed in COUPLE_VOICES)
     with_takes = conversation(spotter, folder)
     rescuable: list[float | None] = []
 
     def note(_segment: Segment, verdict: Verdict) -> None:
-        model_rejected = verdict.reason in RESCUABLE or verdict.reason == RESCUED
+        model_rejected = verdict.reason in RESCUABLE or verdict.reason == LIKE_THE_TAKE
         if model_rejected and PHRASE_TO_CUE.get(verdict.phrase or "") == "done":
             rescuable.append(verdict.take_distance)
 

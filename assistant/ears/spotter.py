@@ -25,6 +25,8 @@ FRAMES_PER_SECOND = RATE // FRAME
 RESCUABLE = frozenset({"below threshold", "no keyword match", "alignment failed"})
 """Rejections a partner's own take of the phrase may overturn: the grammar named the phrase, and
 the segment is short and does not follow talk. Never "not standing apart" ("done with it")."""
+LIKE_THE_TAKE = "like the learned take"
+"""The reason of a verdict a learned take made a cue."""
 
 
 @dataclass(frozen=True)
@@ -259,7 +261,7 @@ class SphinxCueSpotter:
         cue = PHRASE_TO_CUE[rejected.phrase]
         confidence = round(1.0 / (1.0 + math.exp(-margin)), 3)
         det = Detection(cue, rejected.phrase, confidence, -distance, segment.speech_end_s)
-        return Verdict(det, "like the learned take", rejected.phrase, -distance, take_distance=distance)
+        return Verdict(det, LIKE_THE_TAKE, rejected.phrase, -distance, take_distance=distance)
 
     def _judge_by_model(self, segment: Segment) -> Verdict:
         """The general acoustic model's decision."""
