@@ -43,6 +43,9 @@ class Ears(Protocol):
     def learn_next(self, cue: str | None) -> None:
         """Learn the next take of `cue` a partner says, posting `TakeHeard` (None: stop waiting)."""
 
+    def cue_keyed(self, cue: str) -> None:
+        """A partner gave `cue` by key: if the ears had just missed it, they learn from the miss."""
+
     def close(self) -> None: ...
 
 

@@ -205,6 +205,8 @@ class Runner:
         elif isinstance(event, CueHeard):
             self.view.heard(event)
             self._carry_out(self.session.handle(event, now))
+            if event.source == "key" and self.ears:
+                self.ears.cue_keyed(event.cue)  # a cue the ears may have just missed
         elif isinstance(event, CueUnclear):
             self._hint_unclear(now)
         elif isinstance(event, (TimerFinished, SpeechStarted, SpeechStopped, TakeHeard)):

@@ -1,6 +1,6 @@
 """What learning a partner's own take of a cue adds, measured with the code a session runs.
 
-    .venv/bin/python benchmarks/enrolment.py DIR [--thresholds 7,8,8.75,9.5,10.5] [--conversation TALK]
+    .venv/bin/python benchmarks/enrolment.py DIR [--thresholds 7,8,8.75,9.5,10.5] [--conversation TALK] [--keys]
 
 DIR is a folder in the Speech Commands layout (`DIR/<word>/<speaker>_nohash_<take>.wav`, see
 benchmarks/speech_commands_layout.py), such as the v0.02 test set. A session learns each
@@ -19,6 +19,12 @@ in for the couple. It prints the false cues with and without the takes, and how 
 the talk any take could rescue at all: rejected, but with a phrase of `done` named by the grammar.
 The couple's own voices would lie nearer their own talk than these voices do, so the second
 figure is the bound that holds for any voices.
+
+--keys measures learning from the keyboard instead (`CueListener.cue_keyed`): each speaker's cue
+takes are heard in order by one listener, as in one session, and after each take it missed, the
+take's key is pressed. Nothing is learned beforehand. It prints how many takes were heard by the
+model alone and with what the keys taught, also counted over the takes that came after a learned
+miss of the same word, and how many of the speaker's other words were then taken for a cue.
 
 Prints one line per threshold, then one JSON object. About 14 minutes on one core for the v0.02
 test set, 6 more for --conversation over 78 minutes of talk (it hears the talk three times).
@@ -39,11 +45,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.ears.commands import learn_take, spot_samples  # noqa: E402
+from assistant.ears.commands import learn_take, padded, spot_samples  # noqa: E402
+from assistant.ears.listener import CueListener  # noqa: E402
 from assistant.ears.microphone import read_wav  # noqa: E402
 from assistant.ears.spotter import LIKE_THE_TAKE, RESCUABLE, SphinxCueSpotter, SpotterConfig, Verdict  # noqa: E402
-from assistant.ears.vad import Segment  # noqa: E402
+from assistant.ears.vad import FRAME, Segment  # noqa: E402
 from assistant.ears.vocabulary import CUE_PHRASES, FLOOR_CUES, PHRASE_TO_CUE  # noqa: E402
+from assistant.events import CueHeard, Event  # noqa: E402
 from benchmarks.cues import conversation, espeak  # noqa: E402
 
 CUE_WORDS = {"yes": "yes", "no": "no", "stop": "stop", "go": "next"}
@@ -99,9 +107,7 @@ class Counts:
 
 
 def speech_commands(spotter: SphinxCueSpotter, folder: Path, thresholds: list[float]) -> Counts:
-    takes: dict[str, dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
-    for path in sorted(folder.glob("*/*_nohash_*.wav")):
-        takes[path.stem.partition("_nohash_")[0]][path.parent.name].append(path)
+    takes = speakers_takes(folder)
     counts = Counts()
     speakers = sorted(takes)
     firsts: dict[str, dict[str, np.ndarray]] = {}
@@ -138,6 +144,93 @@ def speech_commands(spotter: SphinxCueSpotter, folder: Path, thresholds: list[fl
                         counts.heard[level] += cue == CUE_WORDS[word]
                     else:
                         counts.false[level] += cue is not None
+    return counts
+
+
+def speakers_takes(folder: Path) -> dict[str, dict[str, list[Path]]]:
+    """Each speaker's clips by word, in take order."""
+    takes: dict[str, dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
+    for path in sorted(folder.glob("*/*_nohash_*.wav")):
+        takes[path.stem.partition("_nohash_")[0]][path.parent.name].append(path)
+    return takes
+
+
+@dataclass
+class KeyCounts:
+    takes: int = 0
+    heard_by_model: int = 0
+    heard: int = 0
+    """By the model, or by a take a key taught."""
+    keyed_takes: int = 0
+    """Misses a key turned into a take."""
+    after_a_learned_miss: int = 0
+    """Takes of a word said after a miss of the same word was learned..."""
+    heard_by_model_after: int = 0
+    heard_after: int = 0
+    """...and how many of those were heard by the model alone, and in all."""
+    other_words: int = 0
+    false_by_model: int = 0
+    false: int = 0
+
+
+class KeyedSession:
+    """One speaker's clips heard one after another by one listener; a missed cue is keyed."""
+
+    def __init__(self, spotter: SphinxCueSpotter) -> None:
+        self.events: list[Event] = []
+        self.reasons: list[str] = []
+        spotter.templates.clear()
+        spotter.listen_for(ALL_CUES)
+        self.listener = CueListener(spotter, self.events.append, on_verdict=lambda _s, v: self.reasons.append(v.reason))
+
+    def hear(self, path: Path, key_if_missed: str | None = None) -> tuple[str | None, bool, bool]:
+        """The first cue acted on in the clip, whether a learned take made it one, and whether
+        the key of `key_if_missed`, pressed in the quiet after a clip that missed it, taught a take."""
+        self.events.clear()
+        self.reasons.clear()
+        *chunks, last = padded(read_wav(path))
+        for chunk in (*chunks, last[:-FRAME]):
+            self.listener.feed(chunk)
+        cues = [e.cue for e in self.events if isinstance(e, CueHeard)]
+        accepted = [r for r in self.reasons if r in ("accepted", LIKE_THE_TAKE)]
+        cue, by_take = (cues[0], accepted[0] == LIKE_THE_TAKE) if cues else (None, False)
+        learned_before = self.listener.keyed_takes
+        if key_if_missed is not None and cue != key_if_missed:
+            self.listener.cue_keyed(key_if_missed)
+        self.listener.feed(last[-FRAME:])  # the listening thread learns at its next chunk
+        return cue, by_take, self.listener.keyed_takes > learned_before
+
+
+def learning_from_keys(spotter: SphinxCueSpotter, folder: Path) -> KeyCounts:
+    counts = KeyCounts()
+    for words in speakers_takes(folder).values():
+        session = KeyedSession(spotter)
+        cue_takes = sorted(
+            ((path, word) for word in CUE_WORDS for path in words.get(word, [])),
+            key=lambda take: (take[0].stem.partition("_nohash_")[2], take[1]),
+        )
+        learned: set[str] = set()
+        for path, word in cue_takes:
+            expected = CUE_WORDS[word]
+            cue, by_take, taught = session.hear(path, key_if_missed=expected)
+            counts.takes += 1
+            counts.heard += cue == expected
+            counts.heard_by_model += cue == expected and not by_take
+            if word in learned:
+                counts.after_a_learned_miss += 1
+                counts.heard_after += cue == expected
+                counts.heard_by_model_after += cue == expected and not by_take
+            if taught:
+                counts.keyed_takes += 1
+                learned.add(word)
+        for word, paths in words.items():
+            if word in CUE_WORDS:
+                continue
+            for path in paths:
+                cue, by_take, _ = session.hear(path)
+                counts.other_words += 1
+                counts.false += cue is not None
+                counts.false_by_model += cue is not None and not by_take
     return counts
 
 
@@ -185,12 +278,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--thresholds", default="7,8,8.75,9.5,10.5", help="take distances to count (comma-separated)")
     parser.add_argument("--conversation", type=Path, metavar="TALK", help="a folder of real talk (WAV files)")
+    parser.add_argument("--keys", action="store_true", help="measure learning from keys pressed after misses")
     args = parser.parse_args(argv)
     thresholds = sorted(float(t) for t in args.thresholds.split(","))
     if not any(args.folder.glob("*/*_nohash_*.wav")):
         print(f"no clips in the Speech Commands layout under {args.folder}", file=sys.stderr)
         return 2
     started = time.process_time()
+    if args.keys:
+        return keys_report(args.folder, started)
     spotter = SphinxCueSpotter(SpotterConfig(template_distance=max(thresholds)))
     counts = speech_commands(spotter, args.folder, thresholds)
     print(f"first takes learned: {counts.learned} of {counts.offered}")
@@ -219,6 +315,26 @@ def main(argv: list[str] | None = None) -> int:
     summary["cpu_minutes"] = round((time.process_time() - started) / 60, 1)
     print(json.dumps(summary))
     spotter.close()
+    return 0
+
+
+def keys_report(folder: Path, started: float) -> int:
+    spotter = SphinxCueSpotter()
+    keyed = learning_from_keys(spotter, folder)
+    spotter.close()
+    print(
+        f"cue takes heard {keyed.heard} of {keyed.takes} ({keyed.heard_by_model} by the model alone); "
+        f"{keyed.keyed_takes} misses learned from keys"
+    )
+    print(
+        f"takes after a learned miss of the same word: heard {keyed.heard_after} of "
+        f"{keyed.after_a_learned_miss} ({keyed.heard_by_model_after} by the model alone)"
+    )
+    print(
+        f"other words taken for a cue: {keyed.false} of {keyed.other_words} ({keyed.false_by_model} by the model alone)"
+    )
+    summary = {**dataclasses.asdict(keyed), "cpu_minutes": round((time.process_time() - started) / 60, 1)}
+    print(json.dumps(summary))
     return 0
 
 

@@ -49,6 +49,7 @@ class FakeEars:
         self.listening: list[frozenset[str]] = []
         self.voice_playing: list[bool] = []
         self.learning: list[str | None] = []
+        self.keyed: list[str] = []
         self.closed = False
 
     def listen_for(self, cues: frozenset[str]) -> None:
@@ -59,6 +60,9 @@ class FakeEars:
 
     def learn_next(self, cue: str | None) -> None:
         self.learning.append(cue)
+
+    def cue_keyed(self, cue: str) -> None:
+        self.keyed.append(cue)
 
     def close(self) -> None:
         self.closed = True

@@ -122,6 +122,7 @@ class LearningSpotter:
     def __init__(self, phrase: str, cue: str | None, accepted: bool = False, reason: str = "below threshold") -> None:
         self.phrase, self.cue, self.accepted, self.reason = phrase, cue, accepted, reason
         self.learned: list[str] = []
+        self.learned_seconds: list[float] = []
 
     def listen_for(self, cues: frozenset[str]) -> None:
         pass
@@ -134,6 +135,7 @@ class LearningSpotter:
 
     def learn(self, phrase: str, segment: Segment) -> bool:
         self.learned.append(phrase)
+        self.learned_seconds.append(round(segment.speech_seconds, 1))
         return True
 
 
@@ -179,6 +181,87 @@ def test_a_breath_is_no_take_and_without_learning_nothing_is_learned() -> None:
     assert spotter.learned == []
 
 
+# ---- learning from a key pressed after a miss --------------------------------------------------
+
+
+def burst(seconds: float = 0.4, seed: int = 1) -> np.ndarray:
+    return tone(seconds, 3000) + noise(seconds, 20, seed)
+
+
+def quiet(seconds: float, seed: int = 2) -> np.ndarray:
+    return noise(seconds, 20, seed)
+
+
+def key_after(spotter: LearningSpotter, cue: str, *audio: np.ndarray, **settings: float) -> CueListener:
+    """A listener fed `audio`, the key for `cue` pressed, and 20 ms more audio fed."""
+    listener = CueListener(spotter, lambda event: None, **settings)  # type: ignore[arg-type]
+    listener.feed(np.concatenate([quiet(1.0, 0), *audio]))
+    listener.cue_keyed(cue)
+    listener.feed(quiet(0.02, 9))
+    return listener
+
+
+def test_a_key_after_a_missed_phrase_of_its_cue_makes_the_miss_a_take() -> None:
+    spotter = LearningSpotter("your turn", "done")
+    key_after(spotter, "done", burst(), quiet(1.0))
+    assert spotter.learned == ["your turn"]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "reason", "key"),
+    [
+        ("your turn", "below threshold", "next"),  # the key names another cue
+        ("your turn", "not standing apart", "done"),  # said inside talk: not a take
+        ("your turn", "too long", "done"),
+        ("right", "sounds like another word", "yes"),
+    ],
+)
+def test_a_key_teaches_nothing_about_another_cue_or_about_talk(phrase: str, reason: str, key: str) -> None:
+    spotter = LearningSpotter(phrase, "done", reason=reason)
+    key_after(spotter, key, burst(), quiet(1.0))
+    assert spotter.learned == []
+
+
+def test_a_key_long_after_the_miss_or_after_other_speech_teaches_nothing() -> None:
+    spotter = LearningSpotter("your turn", "done")
+    key_after(spotter, "done", burst(), quiet(3.0), key_teaches_within_s=2.0)
+    assert spotter.learned == []
+    spotter.reason = "grammar heard nothing"  # what the couple said next was no phrase at all
+    key_after(spotter, "done", burst(), quiet(1.0), burst(seed=3), quiet(1.0))
+    assert spotter.learned == []
+
+
+def test_a_breath_between_the_miss_and_the_key_changes_nothing() -> None:
+    spotter = LearningSpotter("your turn", "done")
+    key_after(spotter, "done", burst(0.5), quiet(1.0), burst(0.06, seed=3), quiet(1.0))
+    assert spotter.learned_seconds == [0.5]  # the miss, not the breath
+
+
+def test_a_miss_is_learned_once_and_each_phrase_only_so_often() -> None:
+    spotter = LearningSpotter("your turn", "done")
+    listener = key_after(spotter, "done", burst(), quiet(1.0), max_keyed_takes=2)
+    listener.cue_keyed("done")  # a second press: the miss was already learned
+    listener.feed(quiet(0.02))
+    assert spotter.learned == ["your turn"]
+    for seed in (4, 5):
+        listener.feed(np.concatenate([burst(seed=seed), quiet(1.0)]))
+        listener.cue_keyed("done")
+        listener.feed(quiet(0.02))
+    assert spotter.learned == ["your turn", "your turn"]
+
+
+def test_our_own_voice_is_never_learned_from_a_key() -> None:
+    spotter = LearningSpotter("your turn", "done")
+    listener = CueListener(spotter, lambda event: None)  # type: ignore[arg-type]
+    listener.set_voice_playing(True)
+    listener.feed(np.concatenate([quiet(1.0), burst()]))
+    listener.set_voice_playing(False)
+    listener.feed(quiet(1.0))
+    listener.cue_keyed("done")
+    listener.feed(quiet(0.02))
+    assert spotter.learned == []
+
+
 # ---- the real spotter's rescue -----------------------------------------------------------------
 
 STRICT = SpotterConfig(base_threshold=1e9, align_threshold=1e9)
@@ -217,6 +300,27 @@ def test_a_phrase_without_a_take_or_unlike_it_stays_rejected(strict_spotter: Sph
     other_voice = strict_spotter.judge(one_segment(espeak("I'm done", tmp_path, voice="en-us+f3")))
     assert other_voice.detection is None and other_voice.reason in RESCUABLE  # the model's reason stands
     assert other_voice.take_distance is not None and other_voice.take_distance >= STRICT.template_distance
+
+
+@needs_espeak
+def test_a_phrase_missed_then_keyed_is_heard_the_next_time(strict_spotter: SphinxCueSpotter, tmp_path: Path) -> None:
+    strict_spotter.templates.clear()
+    events: list[Event] = []
+    listener = CueListener(strict_spotter, events.append)
+
+    def in_the_room(speech: np.ndarray) -> np.ndarray:
+        """A second of the room, the phrase, a second of the room (with the room's noise under all
+        of it: eSpeak NG's digital silence would teach the endpointer a floor no room has)."""
+        audio = np.concatenate([np.zeros(RATE), speech, np.zeros(RATE)])
+        room = np.random.default_rng(len(audio)).standard_normal(len(audio)) * 20
+        return np.round(audio + room).astype(np.int16)
+
+    listener.feed(in_the_room(espeak("your turn", tmp_path, speed=160)))
+    assert not any(isinstance(e, CueHeard) for e in events)  # the model alone misses it
+    listener.cue_keyed("done")  # so the partner pressed d
+    listener.feed(in_the_room(espeak("your turn", tmp_path, speed=140)))
+    heard = [e for e in events if isinstance(e, CueHeard)]
+    assert [(e.cue, e.phrase) for e in heard] == [("done", "your turn")]
 
 
 @needs_espeak

@@ -47,6 +47,25 @@ def test_the_benchmark_learns_first_takes_and_counts_later_ones(tmp_path: Path, 
     assert out[0].startswith("first takes learned:")
 
 
+@needs_espeak
+def test_the_keys_mode_hears_each_speakers_takes_in_order_and_keys_the_misses(tmp_path: Path, capsys) -> None:
+    for word, speaker, voice in (("go", "aaaa1111", "en-us+f3"), ("stop", "bbbb2222", "en-us")):
+        for take, speed in enumerate((160, 120, 200)):
+            write_take(tmp_path, word, speaker, take, voice, speed)
+        write_take(tmp_path, "house", speaker, 0, voice, 160)
+    (tmp_path / "raw.wav").unlink()
+    assert main([str(tmp_path), "--keys"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    summary = json.loads(out[-1])
+    assert summary["takes"] == 6 and summary["other_words"] == 2
+    assert summary["heard_by_model"] <= summary["heard"] <= 6
+    assert 1 <= summary["keyed_takes"] <= 6 - summary["heard_by_model"]  # only misses teach
+    # This voice's "go" is missed by the model; keyed once, its later takes are heard.
+    assert summary["heard_by_model_after"] < summary["heard_after"] <= summary["after_a_learned_miss"]
+    assert summary["false_by_model"] <= summary["false"] <= 2
+    assert out[0].startswith("cue takes heard")
+
+
 def test_a_folder_without_the_layout_is_refused(tmp_path, capsys) -> None:
     assert main([str(tmp_path)]) == 2
     assert "no clips in the Speech Commands layout" in capsys.readouterr().err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.events import DeviceLost, SpeechStarted, SpeechStopped, TakeHeard, VoiceFinished
+from assistant.events import CueHeard, DeviceLost, SpeechStarted, SpeechStopped, TakeHeard, VoiceFinished
 from assistant.session import LEARN_TRIES, LEARN_WAIT_S, LEARNED_CUE, Place, S, Session
 
 
@@ -125,3 +125,11 @@ def test_a_take_heard_outside_learning_changes_nothing(small_programme) -> None:
     assert session.state is S.WELCOME
     session.handle(VoiceFinished(), 2.0)
     assert session.state is S.WELCOME
+
+
+def test_every_cue_given_by_key_is_passed_to_the_ears_and_no_spoken_one(learning_app) -> None:
+    """So that the ears can learn a phrase they had just missed (`CueListener.cue_keyed`)."""
+    app = learning_app
+    app.cue("skip")
+    app.hear(CueHeard("repeat", source="voice", phrase="repeat that", confidence=0.9))
+    assert app.ears.keyed == ["next", "skip"]  # "next" was the welcome's

@@ -58,6 +58,10 @@ class SphinxEars:
         """Learn the next take of `cue` a partner says, posting `TakeHeard` (None: stop waiting)."""
         self.listener.learn_next(cue)
 
+    def cue_keyed(self, cue: str) -> None:
+        """A partner gave `cue` by key: if the ears had just missed it, they learn from the miss."""
+        self.listener.cue_keyed(cue)
+
     def set_voice_playing(self, playing: bool) -> None:
         """The assistant's own voice is (or stopped) playing: do not react to it."""
         self.listener.set_voice_playing(playing)
