@@ -214,10 +214,12 @@ def test_a_key_after_a_missed_phrase_of_its_cue_makes_the_miss_a_take() -> None:
         ("your turn", "not standing apart", "done"),  # said inside talk: not a take
         ("your turn", "too long", "done"),
         ("right", "sounds like another word", "yes"),
+        ("stop", "below threshold", "stop"),  # too costly heard falsely: never learned
+        ("time out", "below threshold", "timeout"),
     ],
 )
 def test_a_key_teaches_nothing_about_another_cue_or_about_talk(phrase: str, reason: str, key: str) -> None:
-    spotter = LearningSpotter(phrase, "done", reason=reason)
+    spotter = LearningSpotter(phrase, None, reason=reason)
     key_after(spotter, key, burst(), quiet(1.0))
     assert spotter.learned == []
 

@@ -21,6 +21,10 @@ from assistant.events import CueHeard, CueUnclear, Event, SpeechStarted, SpeechS
 _LOGGER = logging.getLogger(__name__)
 
 BARGE_IN_CUES: frozenset[str] = frozenset({"pause", "stop"})
+KEYS_TEACH_NOT: frozenset[str] = frozenset({"timeout", "stop"})
+"""Cues a key never teaches (`CueListener.cue_keyed`): every take is a chance for talk to sound
+like it, and a false "time out" costs a twenty-minute break, a false "stop" the session. The keys
+stay the sure way to give them."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,7 @@ class CueListener:
             return
         self._miss = None
         learned_before = self._keyed_takes.get(miss.phrase, 0)
-        if PHRASE_TO_CUE.get(miss.phrase) != cue or learned_before >= self.max_keyed_takes:
+        if PHRASE_TO_CUE.get(miss.phrase) != cue or cue in KEYS_TEACH_NOT or learned_before >= self.max_keyed_takes:
             return
         if self.spotter.learn(miss.phrase, miss.segment):
             self._keyed_takes[miss.phrase] = learned_before + 1
