@@ -264,6 +264,16 @@ def test_our_own_voice_is_never_learned_from_a_key() -> None:
     assert spotter.learned == []
 
 
+def test_a_take_asked_for_is_not_learned_again_from_a_key() -> None:
+    spotter = LearningSpotter("your turn", "done")
+    listener = CueListener(spotter, lambda event: None)  # type: ignore[arg-type]
+    listener.learn_next("done")
+    listener.feed(np.concatenate([quiet(1.0, 0), burst(), quiet(1.0)]))
+    listener.cue_keyed("done")
+    listener.feed(quiet(0.02, 9))
+    assert spotter.learned == ["your turn"]  # by the learning mode, once
+
+
 # ---- the real spotter's rescue -----------------------------------------------------------------
 
 STRICT = SpotterConfig(base_threshold=1e9, align_threshold=1e9)
@@ -357,3 +367,4 @@ def test_the_worker_learns_and_teaches_a_replacement_child(tmp_path: Path) -> No
         assert spotter.judge(later).reason == "like the learned take"  # the new child was taught the take
     finally:
         spotter.close()
+

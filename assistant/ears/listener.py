@@ -303,7 +303,6 @@ class CueListener:
             verdict, compute = self._judge(judged)
             ready_s = segment.end_s + compute
         self._note_talk(segment)
-        self._note_miss(segment, verdict, ours)
         det = verdict.detection
         if det is not None and ours and det.cue not in BARGE_IN_CUES:
             verdict = Verdict(None, "own voice", verdict.phrase, verdict.score)
@@ -311,7 +310,9 @@ class CueListener:
         if self.on_verdict is not None:
             self.on_verdict(judged, verdict)
         if self.learning is not None and not ours and self._learn(segment, verdict):
+            self._miss = None  # a take asked for is learned there or not at all, never from a key
             return
+        self._note_miss(segment, verdict, ours)
         if det is None:
             if not ours and verdict.near:
                 self.post(CueUnclear())  # a phrase scored just too low: say so, so nobody waits
