@@ -367,4 +367,3 @@ def test_the_worker_learns_and_teaches_a_replacement_child(tmp_path: Path) -> No
         assert spotter.judge(later).reason == "like the learned take"  # the new child was taught the take
     finally:
         spotter.close()
-
