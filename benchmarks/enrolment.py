@@ -21,8 +21,8 @@ The couple's own voices would lie nearer their own talk than these voices do, so
 figure is the bound that holds for any voices.
 
 --keys measures learning from the keyboard instead (`CueListener.cue_keyed`): each speaker's cue
-takes are heard in order by one listener, as in one session, and after each take it missed, the
-take's key is pressed. Nothing is learned beforehand. It prints how many takes were heard by the
+takes are heard in order, as in one session, and after each take missed, the take's key is
+pressed. Nothing is learned beforehand. It prints how many takes were heard by the
 model alone and with what the keys taught, also counted over the takes that came after a learned
 miss of the same word, and how many of the speaker's other words were then taken for a cue.
 
@@ -46,7 +46,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.ears.commands import learn_take, padded, spot_samples  # noqa: E402
-from assistant.ears.listener import CueListener  # noqa: E402
+from assistant.ears.listener import KEYS_TEACH_NOT, CueListener  # noqa: E402
 from assistant.ears.microphone import read_wav  # noqa: E402
 from assistant.ears.spotter import LIKE_THE_TAKE, RESCUABLE, SphinxCueSpotter, SpotterConfig, Verdict  # noqa: E402
 from assistant.ears.vad import FRAME, Segment  # noqa: E402
@@ -174,31 +174,36 @@ class KeyCounts:
 
 
 class KeyedSession:
-    """One speaker's clips heard one after another by one listener; a missed cue is keyed."""
+    """One speaker's clips heard one after another, a missed cue keyed at once. Each clip has a
+    listener of its own, as `spot_samples` gives it: the clips come from many rooms, and one
+    endpointer running through them all would carry one room's noise floor into the next. The
+    takes (in the spotter) and the count of keyed takes go on from clip to clip."""
 
     def __init__(self, spotter: SphinxCueSpotter) -> None:
-        self.events: list[Event] = []
-        self.reasons: list[str] = []
+        self.spotter = spotter
+        self.keyed_takes: dict[str, int] = {}
         spotter.templates.clear()
         spotter.listen_for(ALL_CUES)
-        self.listener = CueListener(spotter, self.events.append, on_verdict=lambda _s, v: self.reasons.append(v.reason))
 
     def hear(self, path: Path, key_if_missed: str | None = None) -> tuple[str | None, bool, bool]:
         """The first cue acted on in the clip, whether a learned take made it one, and whether
         the key of `key_if_missed`, pressed in the quiet after a clip that missed it, taught a take."""
-        self.events.clear()
-        self.reasons.clear()
+        events: list[Event] = []
+        reasons: list[str] = []
+        listener = CueListener(
+            self.spotter, events.append, keyed_takes=self.keyed_takes, on_verdict=lambda _s, v: reasons.append(v.reason)
+        )
         *chunks, last = padded(read_wav(path))
         for chunk in (*chunks, last[:-FRAME]):
-            self.listener.feed(chunk)
-        cues = [e.cue for e in self.events if isinstance(e, CueHeard)]
-        accepted = [r for r in self.reasons if r in ("accepted", LIKE_THE_TAKE)]
+            listener.feed(chunk)
+        cues = [e.cue for e in events if isinstance(e, CueHeard)]
+        accepted = [r for r in reasons if r in ("accepted", LIKE_THE_TAKE)]
         cue, by_take = (cues[0], accepted[0] == LIKE_THE_TAKE) if cues else (None, False)
-        learned_before = self.listener.keyed_takes
+        learned_before = sum(self.keyed_takes.values())
         if key_if_missed is not None and cue != key_if_missed:
-            self.listener.cue_keyed(key_if_missed)
-        self.listener.feed(last[-FRAME:])  # the listening thread learns at its next chunk
-        return cue, by_take, self.listener.keyed_takes > learned_before
+            listener.cue_keyed(key_if_missed)
+        listener.feed(last[-FRAME:])  # the listening thread learns at its next chunk
+        return cue, by_take, sum(self.keyed_takes.values()) > learned_before
 
 
 def learning_from_keys(spotter: SphinxCueSpotter, folder: Path) -> KeyCounts:
@@ -242,6 +247,8 @@ class TalkFigures:
     false_cues_with_takes: list[str]
     rescuable_segments: int
     """Rejected segments with a phrase of `done`: the most any takes could turn into false cues."""
+    rescuable_by_cue: dict[str, int]
+    """The same for each floor cue a key may teach (`listener.KEYS_TEACH_NOT` are never taught)."""
     nearest_distances: list[float]
     """The stand-in takes' distances to the nearest of those segments."""
 
@@ -252,11 +259,15 @@ def talk(spotter: SphinxCueSpotter, folder: Path) -> TalkFigures:
     kept = sum(learn_take(spotter, espeak("your turn", voice, speed), "done") for voice, speed in COUPLE_VOICES)
     with_takes = conversation(spotter, folder)
     rescuable: list[float | None] = []
+    by_cue = {cue: 0 for cue in sorted(FLOOR_CUES - KEYS_TEACH_NOT)}
 
     def note(_segment: Segment, verdict: Verdict) -> None:
         model_rejected = verdict.reason in RESCUABLE or verdict.reason == LIKE_THE_TAKE
-        if model_rejected and PHRASE_TO_CUE.get(verdict.phrase or "") == "done":
+        cue = PHRASE_TO_CUE.get(verdict.phrase or "")
+        if model_rejected and cue == "done":
             rescuable.append(verdict.take_distance)
+        if model_rejected and cue in by_cue:
+            by_cue[cue] += 1
 
     for path in sorted(folder.rglob("*.wav")):
         spot_samples(read_wav(path), sorted(FLOOR_CUES), spotter, on_verdict=note)
@@ -269,6 +280,7 @@ def talk(spotter: SphinxCueSpotter, folder: Path) -> TalkFigures:
         alone.heard,
         with_takes.heard,
         len(rescuable),
+        by_cue,
         [round(d, 1) for d in distances[:5]],
     )
 
@@ -310,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"real talk, {found.minutes} min, floor cues: {len(found.false_cues_alone)} false alone, "
             f'{len(found.false_cues_with_takes)} with {found.takes_learned} stand-in takes of "your turn"; '
-            f"{found.rescuable_segments} segments any take could rescue (nearest {found.nearest_distances})"
+            f"{found.rescuable_segments} segments any take could rescue (nearest {found.nearest_distances}); "
+            f"by cue a key may teach: {found.rescuable_by_cue}"
         )
     summary["cpu_minutes"] = round((time.process_time() - started) / 60, 1)
     print(json.dumps(summary))

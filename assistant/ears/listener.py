@@ -97,6 +97,8 @@ class CueListener:
     """Takes learned from keys, per phrase: one for each partner. Nearly all of the gain comes
     with the first (on the v0.02 speakers, 3 takes heard 4 more cues of 1,573 than 1), and each
     one more is one more chance for talk to sound like a take (README, "Learning from the keys")."""
+    keyed_takes: dict[str, int] = field(default_factory=dict)
+    """Takes learned from keys so far, by phrase (a benchmark hands one count to many listeners)."""
     on_verdict: Callable[[Segment, Verdict], None] | None = None
     clock: Callable[[], float] = time.perf_counter
     """Wall clock that times the recognizer (tests pass a fake one)."""
@@ -119,7 +121,6 @@ class CueListener:
     """Held for `key_teaches_within_s` at most, in memory, then dropped with its audio."""
     _keyed: str | None = None
     """A cue given by key, to be learned from `_miss` on the listening thread."""
-    _keyed_takes: dict[str, int] = field(default_factory=dict)
 
     @property
     def now_s(self) -> float:
@@ -135,11 +136,6 @@ class CueListener:
         """Learn the next take of `cue` said to the ears (None: stop waiting for one). Each take
         heard is reported as `TakeHeard`; a take that is another cue is acted on instead."""
         self.learning = cue
-
-    @property
-    def keyed_takes(self) -> int:
-        """How many takes keys have taught so far."""
-        return sum(self._keyed_takes.values())
 
     def cue_keyed(self, cue: str) -> None:
         """A partner gave `cue` by key. If the couple's latest segment was a phrase of that cue
@@ -161,11 +157,11 @@ class CueListener:
         if cue is None:
             return
         self._miss = None
-        learned_before = self._keyed_takes.get(miss.phrase, 0)
+        learned_before = self.keyed_takes.get(miss.phrase, 0)
         if PHRASE_TO_CUE.get(miss.phrase) != cue or cue in KEYS_TEACH_NOT or learned_before >= self.max_keyed_takes:
             return
         if self.spotter.learn(miss.phrase, miss.segment):
-            self._keyed_takes[miss.phrase] = learned_before + 1
+            self.keyed_takes[miss.phrase] = learned_before + 1
             _LOGGER.debug("learned a take of cue %s from its key", cue)
 
     def set_voice_playing(self, playing: bool) -> None:
