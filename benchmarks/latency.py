@@ -71,6 +71,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from assistant.ears.vad import FRAME, frame_levels  # noqa: E402
 from tests.soundserver import RATE, PrivateSoundServer, SoundServerUnavailable, TapRecording  # noqa: E402
 
 WORDS_DIR = ROOT.parent / "shared" / "speech" / "words"
@@ -87,8 +88,6 @@ FLOOR_STATES = ("talking", "speaking", "reflecting")
 STOP_EVERY = 16
 """Cues heard before a run ends with "stop"; then a fresh run starts (a couple of seconds)."""
 
-FRAME = RATE // 100
-"""10 ms frames for the levels."""
 WORD_RANGE_DB = 30.0
 """The word ends at its last frame within this of its peak (as benchmarks/cues.py)..."""
 ABOVE_NOISE_DB = 12.0
@@ -134,14 +133,6 @@ def programme_text(steps: int) -> str:
 
 
 # ---- finding the cue and the answer in the tap recording ---------------------------------------
-
-
-def frame_levels(x: np.ndarray) -> np.ndarray:
-    """Level of each 10 ms frame, dB re 1 LSB RMS (digital silence is 0 dB)."""
-    n = len(x) // FRAME
-    frames = x[: n * FRAME].astype(np.float64).reshape(n, FRAME)
-    frames -= frames.mean(axis=1, keepdims=True)
-    return 10.0 * np.log10((frames * frames).mean(axis=1) + 1.0)
 
 
 def cue_end(mic: np.ndarray) -> int | None:

@@ -11,7 +11,17 @@ import pytest
 from assistant.ears.listener import CueListener, Heard
 from assistant.ears.microphone import PyAudioMicrophone, WavFileMicrophone, read_wav, resample
 from assistant.ears.spotter import Detection, Verdict
-from assistant.ears.vad import FRAME, RATE, EnergyVad, Segment, VadConfig, level_spread_db, segments
+from assistant.ears.vad import (
+    FRAME,
+    RATE,
+    EnergyVad,
+    Segment,
+    VadConfig,
+    frame_db,
+    frame_levels,
+    level_spread_db,
+    segments,
+)
 from assistant.ears.vocabulary import (
     CUE_PHRASES,
     MISSING_CUES,
@@ -459,3 +469,9 @@ def test_a_failing_recognizer_does_not_stop_listening(caplog: pytest.LogCaptureF
     listener.finish()
     assert [type(e) for e in events] == [SpeechStarted, SpeechStopped] * 2
     assert "recognizer failed" in caplog.text
+
+
+def test_frame_levels_are_each_frames_level_at_once() -> None:
+    samples = np.concatenate([noise(0.2, 30.0, 4), tone(0.2, 8000.0) + 1000, np.zeros(170)]).astype(np.int16)
+    expected = [frame_db(samples[i : i + FRAME]) for i in range(0, len(samples) - FRAME + 1, FRAME)]
+    assert frame_levels(samples) == pytest.approx(expected, abs=1e-9)

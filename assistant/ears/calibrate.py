@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from assistant.ears.microphone import AudioSource
-from assistant.ears.vad import FRAME, RATE, VadConfig, frame_db
+from assistant.ears.vad import FRAME, RATE, VadConfig, frame_levels
 
 
 def noise_floor_db(samples: np.ndarray) -> float:
@@ -15,8 +15,7 @@ def noise_floor_db(samples: np.ndarray) -> float:
     n = len(samples) // FRAME
     if n == 0:
         raise ValueError("no audio to calibrate on")
-    levels = [frame_db(samples[i * FRAME : (i + 1) * FRAME]) for i in range(n)]
-    return float(np.percentile(levels, 20))
+    return float(np.percentile(frame_levels(samples), 20))
 
 
 def speech_threshold_db(floor_db: float, config: VadConfig | None = None) -> float:
