@@ -113,6 +113,24 @@ def test_the_distance_forgives_speed_but_not_a_different_sound() -> None:
     assert dtw_distance(word, another_word) == pytest.approx(dtw_distance(another_word, word))
 
 
+def dtw_by_the_book(a: np.ndarray, b: np.ndarray) -> float:
+    """Dynamic time warping cell by cell, as textbooks write it: what `dtw_distance` must equal."""
+    total = np.full((len(a) + 1, len(b) + 1), np.inf)
+    total[0, 0] = 0.0
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            step = float(np.sqrt(((a[i - 1] - b[j - 1]) ** 2).sum()))
+            total[i, j] = step + min(total[i - 1, j], total[i, j - 1], total[i - 1, j - 1])
+    return float(total[-1, -1] / (len(a) + len(b)))
+
+
+@pytest.mark.parametrize(("n", "m"), [(1, 1), (1, 7), (7, 1), (5, 5), (12, 40), (40, 12), (33, 34)])
+def test_the_distance_is_dynamic_time_warping_by_the_book(n: int, m: int) -> None:
+    rng = np.random.default_rng(n * 100 + m)
+    a, b = rng.standard_normal((n, 24)), rng.standard_normal((m, 24))
+    assert dtw_distance(a, b) == pytest.approx(dtw_by_the_book(a, b), rel=1e-12)
+
+
 # ---- the listener's learning mode --------------------------------------------------------------
 
 
