@@ -282,6 +282,20 @@ def test_our_own_voice_is_never_learned_from_a_key() -> None:
     assert spotter.learned == []
 
 
+class FailingLearner(LearningSpotter):
+    def learn(self, phrase: str, segment: Segment) -> bool:
+        raise RuntimeError("the speech recognizer's process keeps failing")
+
+
+def test_a_recognizer_that_cannot_learn_leaves_listening_going() -> None:
+    events: list[Event] = []
+    listener = key_after(FailingLearner("your turn", "done"), "done", burst(), quiet(1.0))
+    listener.learn_next("done")
+    listener.post = events.append
+    listener.feed(np.concatenate([burst(seed=5), quiet(1.0)]))
+    assert TakeHeard(learned=False) in events  # asked for a take: told it was not learned
+
+
 def test_a_take_asked_for_is_not_learned_again_from_a_key() -> None:
     spotter = LearningSpotter("your turn", "done")
     listener = CueListener(spotter, lambda event: None)  # type: ignore[arg-type]

@@ -160,7 +160,7 @@ class CueListener:
         learned_before = self.keyed_takes.get(miss.phrase, 0)
         if PHRASE_TO_CUE.get(miss.phrase) != cue or cue in KEYS_TEACH_NOT or learned_before >= self.max_keyed_takes:
             return
-        if self.spotter.learn(miss.phrase, miss.segment):
+        if self._keep_take(miss.phrase, miss.segment):
             self.keyed_takes[miss.phrase] = learned_before + 1
             _LOGGER.debug("learned a take of cue %s from its key", cue)
 
@@ -254,6 +254,14 @@ class CueListener:
         else:
             self._talk = (segment.speech_start_s, segment.speech_end_s)
 
+    def _keep_take(self, phrase: str, segment: Segment) -> bool:
+        """Have the spotter learn a take; a recognizer that fails here must not end listening."""
+        try:
+            return self.spotter.learn(phrase, segment)
+        except RuntimeError:
+            _LOGGER.exception("the recognizer could not learn a take")
+            return False
+
     def _judge(self, segment: Segment) -> tuple[Verdict, float]:
         """The spotter's verdict and the wall-clock seconds it took."""
         started = self.clock()
@@ -333,7 +341,7 @@ class CueListener:
         phrase = verdict.phrase or ""
         # The grammar named one of the cue's phrases, and the phrase was all that was said.
         learnable = PHRASE_TO_CUE.get(phrase) == self.learning and (det is not None or verdict.reason in RESCUABLE)
-        learned = learnable and self.spotter.learn(phrase, segment)
+        learned = learnable and self._keep_take(phrase, segment)
         if learned:
             self.learning = None
         self.post(TakeHeard(learned=learned))
