@@ -90,9 +90,10 @@ class CueListener:
     false cues in real talk)."""
     learning: str | None = None
     """A cue whose next take the couple says is to be learned (`learn_next`), or None."""
-    key_teaches_within_s: float = 6.0
+    key_teaches_within_s: float = 10.0
     """A key pressed this soon after a missed phrase of its cue makes that phrase a take: time
-    to see the miss, reach for the keyboard, or hear the hint and press."""
+    to see that nothing happened and reach for the keyboard. Anything said meanwhile replaces
+    the miss, so a longer wait risks little."""
     max_keyed_takes: int = 2
     """Takes learned from keys, per phrase: one for each partner. Nearly all of the gain comes
     with the first (on the v0.02 speakers, 3 takes heard 4 more cues of 1,573 than 1), and each
