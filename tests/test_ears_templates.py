@@ -242,13 +242,23 @@ def test_a_key_teaches_nothing_about_another_cue_or_about_talk(phrase: str, reas
     assert spotter.learned == []
 
 
+class MissThenTalk(LearningSpotter):
+    """A miss of the phrase in the first two seconds, then something that was no phrase."""
+
+    def judge(self, segment: Segment) -> Verdict:
+        if segment.speech_start_s < 2.0:
+            return super().judge(segment)
+        return Verdict(None, "grammar heard nothing")
+
+
 def test_a_key_long_after_the_miss_or_after_other_speech_teaches_nothing() -> None:
-    spotter = LearningSpotter("your turn", "done")
+    spotter = MissThenTalk("your turn", "done")
     key_after(spotter, "done", burst(), quiet(3.0), key_teaches_within_s=2.0)
     assert spotter.learned == []
-    spotter.reason = "grammar heard nothing"  # what the couple said next was no phrase at all
     key_after(spotter, "done", burst(), quiet(1.0), burst(seed=3), quiet(1.0))
     assert spotter.learned == []
+    key_after(spotter, "done", burst(), quiet(1.0))
+    assert spotter.learned == ["your turn"]  # the same miss, keyed at once
 
 
 def test_a_breath_between_the_miss_and_the_key_changes_nothing() -> None:
