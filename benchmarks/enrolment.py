@@ -20,11 +20,12 @@ the talk any take could rescue at all: rejected, but with a phrase of `done` nam
 The couple's own voices would lie nearer their own talk than these voices do, so the second
 figure is the bound that holds for any voices.
 
---keys measures learning from the keyboard instead (`CueListener.cue_keyed`): each speaker's cue
-takes are heard in order, as in one session, and after each take missed, the take's key is
-pressed. Nothing is learned beforehand. It prints how many takes were heard by the
-model alone and with what the keys taught, also counted over the takes that came after a learned
-miss of the same word, and how many of the speaker's other words were then taken for a cue.
+--keys measures learning from the keyboard instead (`CueListener.cue_keyed`): speakers are paired
+in order as couples, and each couple's cue takes are heard in order, the partners' alternating,
+as in one session. After each take missed, the take's key is pressed. Nothing is learned
+beforehand. It prints how many takes were heard by the model alone and with what the keys
+taught, also counted over the takes said after a learned miss of the same word by the same
+speaker, and how many of the couple's other words were then taken for a cue.
 
 Prints one line per threshold, then one JSON object. About 14 minutes on one core for the v0.02
 test set, 6 more for --conversation over 78 minutes of talk (it hears the talk three times).
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import sys
 import time
@@ -207,35 +209,43 @@ class KeyedSession:
 
 
 def learning_from_keys(spotter: SphinxCueSpotter, folder: Path) -> KeyCounts:
+    """Speakers paired in order as couples, one session each: their cue takes alternate, each
+    missed take is keyed, and the couple's takes count together against `max_keyed_takes`."""
     counts = KeyCounts()
-    for words in speakers_takes(folder).values():
+    takes = speakers_takes(folder)
+    speakers = sorted(takes)
+    for couple in (speakers[n : n + 2] for n in range(0, len(speakers), 2)):
         session = KeyedSession(spotter)
-        cue_takes = sorted(
-            ((path, word) for word in CUE_WORDS for path in words.get(word, [])),
-            key=lambda take: (take[0].stem.partition("_nohash_")[2], take[1]),
-        )
-        learned: set[str] = set()
-        for path, word in cue_takes:
+        turns = [
+            sorted(
+                ((speaker, path, word) for word in CUE_WORDS for path in takes[speaker].get(word, [])),
+                key=lambda take: (take[1].stem.partition("_nohash_")[2], take[2]),
+            )
+            for speaker in couple
+        ]
+        learned: set[tuple[str, str]] = set()
+        for speaker, path, word in (take for pair in itertools.zip_longest(*turns) for take in pair if take):
             expected = CUE_WORDS[word]
             cue, by_take, taught = session.hear(path, key_if_missed=expected)
             counts.takes += 1
             counts.heard += cue == expected
             counts.heard_by_model += cue == expected and not by_take
-            if word in learned:
+            if (speaker, word) in learned:
                 counts.after_a_learned_miss += 1
                 counts.heard_after += cue == expected
                 counts.heard_by_model_after += cue == expected and not by_take
             if taught:
                 counts.keyed_takes += 1
-                learned.add(word)
-        for word, paths in words.items():
-            if word in CUE_WORDS:
-                continue
-            for path in paths:
-                cue, by_take, _ = session.hear(path)
-                counts.other_words += 1
-                counts.false += cue is not None
-                counts.false_by_model += cue is not None and not by_take
+                learned.add((speaker, word))
+        for speaker in couple:
+            for word, paths in takes[speaker].items():
+                if word in CUE_WORDS:
+                    continue
+                for path in paths:
+                    cue, by_take, _ = session.hear(path)
+                    counts.other_words += 1
+                    counts.false += cue is not None
+                    counts.false_by_model += cue is not None and not by_take
     return counts
 
 
