@@ -28,7 +28,8 @@ taught, also counted over the takes said after a learned miss of the same word b
 speaker, and how many of the couple's other words were then taken for a cue.
 
 Prints one line per threshold, then one JSON object. About 14 minutes on one core for the v0.02
-test set, 6 more for --conversation over 78 minutes of talk (it hears the talk three times).
+test set, 6 more for --conversation over 78 minutes of talk (it hears the talk three times);
+--keys prints three lines and one JSON object in about 6 minutes.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ class KeyCounts:
 
 
 class KeyedSession:
-    """One speaker's clips heard one after another, a missed cue keyed at once. Each clip has a
+    """One couple's clips heard one after another, a missed cue keyed at once. Each clip has a
     listener of its own, as `spot_samples` gives it: the clips come from many rooms, and one
     endpointer running through them all would carry one room's noise floor into the next. The
     takes (in the spotter) and the count of keyed takes go on from clip to clip."""
