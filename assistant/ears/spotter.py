@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.ears.templates import VoiceTemplates, mfcc
+from assistant.ears.templates import VoiceTemplates
 from assistant.ears.vad import FRAME, RATE, Segment, level_spread_db
 from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE, RIVAL_WORDS, SOUNDS_LIKE, normalise
 from assistant.errors import DeviceError
@@ -234,7 +234,8 @@ class SphinxCueSpotter:
         """Keep a partner's take of a cue phrase (in memory): a later segment the model rejects
         but its grammar names as this phrase is accepted when it sounds like the take. False when
         the segment holds too little sound to learn from."""
-        return self.keep_take(phrase, mfcc(segment.pcm))
+        with self._lock:
+            return self.templates.add(phrase, segment.pcm)
 
     def keep_take(self, phrase: str, features: np.ndarray | None) -> bool:
         """Keep a take already turned into features (`templates.mfcc`); False for None."""
