@@ -269,29 +269,27 @@ def talk(spotter: SphinxCueSpotter, folder: Path) -> TalkFigures:
     spotter.templates.clear()
     kept = sum(learn_take(spotter, espeak("your turn", voice, speed), "done") for voice, speed in COUPLE_VOICES)
     with_takes = conversation(spotter, folder)
-    rescuable: list[float | None] = []
-    by_cue = {cue: 0 for cue in sorted(FLOOR_CUES - KEYS_TEACH_NOT)}
+    # Per floor cue a take may be learned for, the take distance of each segment it could rescue.
+    rescuable: dict[str, list[float | None]] = {cue: [] for cue in sorted(FLOOR_CUES - KEYS_TEACH_NOT)}
 
     def note(_segment: Segment, verdict: Verdict) -> None:
         model_rejected = verdict.reason in RESCUABLE or verdict.reason == LIKE_THE_TAKE
         cue = PHRASE_TO_CUE.get(verdict.phrase or "")
-        if model_rejected and cue == "done":
-            rescuable.append(verdict.take_distance)
-        if model_rejected and cue in by_cue:
-            by_cue[cue] += 1
+        if model_rejected and cue in rescuable:
+            rescuable[cue].append(verdict.take_distance)
 
     for path in sorted(folder.rglob("*.wav")):
         spot_samples(read_wav(path), sorted(FLOOR_CUES), spotter, on_verdict=note)
     spotter.templates.clear()
     alone = conversation(spotter, folder)
-    distances = sorted(d for d in rescuable if d is not None)
+    distances = sorted(d for d in rescuable["done"] if d is not None)
     return TalkFigures(
         round(alone.minutes, 1),
         kept,
         alone.heard,
         with_takes.heard,
-        len(rescuable),
-        by_cue,
+        len(rescuable["done"]),
+        {cue: len(segments) for cue, segments in rescuable.items()},
         [round(d, 1) for d in distances[:5]],
     )
 
