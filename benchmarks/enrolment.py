@@ -55,7 +55,7 @@ from assistant.ears.spotter import LIKE_THE_TAKE, RESCUABLE, SphinxCueSpotter, S
 from assistant.ears.vad import FRAME, Segment  # noqa: E402
 from assistant.ears.vocabulary import CUE_PHRASES, FLOOR_CUES, PHRASE_TO_CUE  # noqa: E402
 from assistant.events import CueHeard, Event  # noqa: E402
-from benchmarks.cues import conversation, espeak  # noqa: E402
+from benchmarks.cues import ADAPTED_SPEAKERS, conversation, espeak  # noqa: E402
 
 CUE_WORDS = {"yes": "yes", "no": "no", "stop": "stop", "go": "next"}
 """Recorded word -> the cue it gives."""
@@ -151,10 +151,12 @@ def speech_commands(spotter: SphinxCueSpotter, folder: Path, thresholds: list[fl
 
 
 def speakers_takes(folder: Path) -> dict[str, dict[str, list[Path]]]:
-    """Each speaker's clips by word, in take order."""
+    """Each speaker's clips by word, in take order; not the speakers the model was adapted to."""
     takes: dict[str, dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
     for path in sorted(folder.glob("*/*_nohash_*.wav")):
-        takes[path.stem.partition("_nohash_")[0]][path.parent.name].append(path)
+        speaker = path.stem.partition("_nohash_")[0]
+        if speaker not in ADAPTED_SPEAKERS:
+            takes[speaker][path.parent.name].append(path)
     return takes
 
 
