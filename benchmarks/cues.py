@@ -1,6 +1,6 @@
 """Benchmark of the cue spotter: real speech, synthetic voices, noise, continuous conversation.
 
-    .venv/bin/python benchmarks/cues.py [--quick] [--compare] [--unseen DIR]... [--conversation DIR [--in-context]]
+    .venv/bin/python benchmarks/cues.py [--quick] [--compare] [--unseen DIR]... [--conversation DIR [--in-context]] [--unadapted]
 
 Real speech comes from ../shared/speech (never copied here). `--unseen DIR` (repeatable) adds real
 clips the recognizer was never tuned on, in Speech Commands' layout (DIR/<word>/*.wav); clips that
@@ -707,6 +707,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also say the real cue clips after talk from --conversation, with short pauses",
     )
+    parser.add_argument(
+        "--unadapted", action="store_true", help="decode with the acoustic model as shipped, without its MLLR transform"
+    )
     args = parser.parse_args(argv)
     names = [folder.name for folder in args.unseen]
     if len(set(names)) < len(names):
@@ -717,7 +720,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"real speech not found at {SPEECH}", file=sys.stderr)
         return 2
     have_synth = shutil.which("espeak-ng") is not None and shutil.which("sox") is not None
-    spotter = SphinxCueSpotter()
+    spotter = SphinxCueSpotter(SpotterConfig(mllr=None) if args.unadapted else None)
     real = real_items()
     rows: list[Result] = [evaluate("real speech", real, spotter, ALL)]
     rows.append(evaluate_as_session(real, spotter))

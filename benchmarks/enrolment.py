@@ -1,6 +1,6 @@
 """What learning a partner's own take of a cue adds, measured with the code a session runs.
 
-    .venv/bin/python benchmarks/enrolment.py DIR [--thresholds 7,8,8.75,9.5,10.5] [--conversation TALK] [--keys]
+    .venv/bin/python benchmarks/enrolment.py DIR [--thresholds 7,8,8.75,9.5,10.5] [--conversation TALK] [--keys] [--unadapted]
 
 DIR is a folder in the Speech Commands layout (`DIR/<word>/<speaker>_nohash_<take>.wav`, see
 benchmarks/speech_commands_layout.py), such as the v0.02 test set. A session learns each
@@ -302,15 +302,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--thresholds", default="7,8,8.75,9.5,10.5", help="take distances to count (comma-separated)")
     parser.add_argument("--conversation", type=Path, metavar="TALK", help="a folder of real talk (WAV files)")
     parser.add_argument("--keys", action="store_true", help="measure learning from keys pressed after misses")
+    parser.add_argument("--unadapted", action="store_true", help="without the acoustic model's MLLR transform")
     args = parser.parse_args(argv)
+    adaptation = {"mllr": None} if args.unadapted else {}
     thresholds = sorted(float(t) for t in args.thresholds.split(","))
     if not any(args.folder.glob("*/*_nohash_*.wav")):
         print(f"no clips in the Speech Commands layout under {args.folder}", file=sys.stderr)
         return 2
     started = time.process_time()
     if args.keys:
-        return keys_report(args.folder, started)
-    spotter = SphinxCueSpotter(SpotterConfig(template_distance=max(thresholds)))
+        return keys_report(args.folder, started, SpotterConfig(**adaptation))
+    spotter = SphinxCueSpotter(SpotterConfig(template_distance=max(thresholds), **adaptation))
     counts = speech_commands(spotter, args.folder, thresholds)
     print(f"first takes learned: {counts.learned} of {counts.offered}")
     for level in counts.heard:
@@ -327,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         "false": counts.false,
     }
     if args.conversation is not None:
-        spotter.config = SpotterConfig()  # the shipped threshold
+        spotter.config = SpotterConfig(**adaptation)  # the shipped threshold
         found = talk(spotter, args.conversation)
         summary["conversation"] = dataclasses.asdict(found)
         print(
@@ -342,8 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def keys_report(folder: Path, started: float) -> int:
-    spotter = SphinxCueSpotter()
+def keys_report(folder: Path, started: float, config: SpotterConfig) -> int:
+    spotter = SphinxCueSpotter(config)
     keyed = learning_from_keys(spotter, folder)
     spotter.close()
     print(
