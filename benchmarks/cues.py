@@ -1,6 +1,7 @@
 """Benchmark of the cue spotter: real speech, synthetic voices, noise, continuous conversation.
 
-    .venv/bin/python benchmarks/cues.py [--quick] [--compare] [--unseen DIR]... [--conversation DIR [--in-context]] [--unadapted]
+    .venv/bin/python benchmarks/cues.py [--quick] [--compare] [--unseen DIR]... [--conversation DIR [--in-context]]
+                                        [--unadapted]
 
 Real speech comes from ../shared/speech (never copied here). `--unseen DIR` (repeatable) adds real
 clips the recognizer was never tuned on, in Speech Commands' layout (DIR/<word>/*.wav); clips that

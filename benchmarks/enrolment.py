@@ -1,6 +1,7 @@
 """What learning a partner's own take of a cue adds, measured with the code a session runs.
 
-    .venv/bin/python benchmarks/enrolment.py DIR [--thresholds 7,8,8.75,9.5,10.5] [--conversation TALK] [--keys] [--unadapted]
+    .venv/bin/python benchmarks/enrolment.py DIR [--thresholds 7,8,8.75,9.5,10.5] [--conversation TALK] [--keys]
+                                             [--unadapted]
 
 DIR is a folder in the Speech Commands layout (`DIR/<word>/<speaker>_nohash_<take>.wav`, see
 benchmarks/speech_commands_layout.py), such as the v0.02 test set. A session learns each

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -155,15 +155,8 @@ class SphinxCueSpotter:
         self._lock = threading.Lock()
         # A permissive keyword threshold: every candidate is reported with its score and the
         # decision (per-phrase threshold) is ours, so it can be tuned without re-decoding.
-        adaptation = {}
-        if self.config.mllr is not None:
-            if self.config.mllr.is_file():
-                adaptation["mllr"] = str(self.config.mllr)
-            else:  # a damaged install: the model as shipped still works, a little worse
-                _LOGGER.warning("%s is missing: decoding with the unadapted acoustic model", self.config.mllr)
-        self._decoder = pocketsphinx.Decoder(
-            lm=None, loglevel="FATAL", kws_plp=self.config.phone_loop_probability, kws_threshold=1e-40, **adaptation
-        )
+        options = dict(lm=None, loglevel="FATAL", kws_plp=self.config.phone_loop_probability, kws_threshold=1e-40)
+        self._decoder = self._adapted_decoder(pocketsphinx, options) or pocketsphinx.Decoder(**options)
         self._logmath = self._decoder.get_logmath()
         # A free phone loop (uniform, no phone language model): the "anything else" path.
         self._decoder.add_allphone_file("_phones", None)
@@ -221,6 +214,21 @@ class SphinxCueSpotter:
             self._decoder.end_utt()
         except RuntimeError:
             pass  # there was no open utterance: nothing to close
+
+    def _adapted_decoder(self, pocketsphinx: Any, options: dict[str, Any]) -> Any:
+        """The decoder with the MLLR transform, or None. A damaged install (the transform missing
+        or unreadable) decodes with the model as shipped, a little worse, and says so."""
+        path = self.config.mllr
+        if path is None:
+            return None
+        if not path.is_file():
+            _LOGGER.warning("%s is missing: decoding with the unadapted acoustic model", path)
+            return None
+        try:
+            return pocketsphinx.Decoder(mllr=str(path), **options)
+        except RuntimeError:
+            _LOGGER.warning("%s could not be read: decoding with the unadapted acoustic model", path)
+            return None
 
     def _remove_noise(self, on: bool) -> None:
         """Switch spectral noise subtraction for the next decodes. The model's feat.params overrides
