@@ -334,10 +334,10 @@ def strict_spotter() -> Iterator[SphinxCueSpotter]:
 def test_a_rejected_phrase_that_sounds_like_the_learned_take_is_accepted(
     strict_spotter: SphinxCueSpotter, tmp_path: Path
 ) -> None:
-    take, later = (one_segment(espeak("I'm done", tmp_path, speed=s)) for s in (160, 140))
+    take, later = (one_segment(espeak("your turn", tmp_path, voice="en-us+f3", speed=s)) for s in (160, 140))
     assert strict_spotter.judge(later).detection is None
     strict_spotter.templates.clear()
-    assert strict_spotter.learn("i'm done", take)
+    assert strict_spotter.learn("your turn", take)
     verdict = strict_spotter.judge(later)
     assert verdict.detection is not None and verdict.detection.cue == "done"
     assert verdict.reason == "like the learned take"
@@ -382,7 +382,9 @@ def test_the_cues_command_learns_a_take_first(tmp_path: Path, capsys: pytest.Cap
     take, later = tmp_path / "take.wav", tmp_path / "later.wav"
     for path, speed in ((take, 160), (later, 120)):
         subprocess.run(
-            ["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", str(path), "I'm done"], check=True, capture_output=True
+            ["espeak-ng", "-v", "en-us+f3", "-s", str(speed), "-w", str(path), "your turn"],
+            check=True,
+            capture_output=True,
         )
     assert main(["cues", "--only", "done", str(later)]) == 0
     assert json.loads(capsys.readouterr().out)["cue"] is None  # the model alone misses it
@@ -397,14 +399,14 @@ def test_the_worker_learns_and_teaches_a_replacement_child(tmp_path: Path) -> No
     import os
     import signal
 
-    take, later = (one_segment(espeak("I'm done", tmp_path, speed=s)) for s in (160, 140))
+    take, later = (one_segment(espeak("your turn", tmp_path, voice="en-us+f3", speed=s)) for s in (160, 140))
     spotter = SpotterProcess(STRICT)
     try:
         spotter.listen_for(FLOOR_CUES)
-        assert spotter.learn("i'm done", take)
+        assert spotter.learn("your turn", take)
         assert spotter.judge(later).reason == "like the learned take"
         # This process keeps the take's features for a replacement child, never its audio.
-        assert [(phrase, features.shape[1]) for phrase, features in spotter._takes] == [("i'm done", 24)]
+        assert [(phrase, features.shape[1]) for phrase, features in spotter._takes] == [("your turn", 24)]
         os.kill(spotter._process.pid, signal.SIGKILL)
         assert spotter.judge(later).reason == "like the learned take"  # the new child was taught the take
     finally:
