@@ -291,10 +291,11 @@ def unseen_items(folder: Path) -> list[Item]:
     items = []
     for path in sorted(folder.glob("*/*.wav")):
         word = path.parent.name
-        if f"{word}/{path.name}" in known or word.startswith("_") or path.name.split("_")[0] in ADAPTED_SPEAKERS:
+        speaker = path.name.split("_")[0]
+        if f"{word}/{path.name}" in known or word.startswith("_") or speaker in ADAPTED_SPEAKERS:
             continue  # a tuning clip, Speech Commands' background-noise folder, or a voice adapted to
         x = read_wav(path)
-        items.append(Item(f"{word}/{path.name}", x, REAL_CUES.get(word), path.name.split("_")[0], speech_end_s(x)))
+        items.append(Item(f"{word}/{path.name}", x, REAL_CUES.get(word), speaker, speech_end_s(x)))
     return items
 
 
