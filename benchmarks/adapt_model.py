@@ -128,11 +128,9 @@ def run(tool: str, *args: str | Path) -> None:
         raise SystemExit(f"{tool} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
 
 
-def fit(src: Path, clips: list[Path], work: Path, out: Path) -> None:
-    """Features, alignment statistics and the transform, all under `work` but the transform."""
-    import pocketsphinx
-
-    model = Path(pocketsphinx.get_model_path()) / "en-us"
+def fit(src: Path, clips: list[Path], model: Path, work: Path, out: Path) -> None:
+    """Features, alignment statistics and the transform of `model` (PocketSphinx's en-us folder),
+    all under `work` but the transform."""
     hmm = work / "model"
     shutil.copytree(model / "en-us", hmm)
     # SphinxTrain reads the text form of the model definition and unquantised mixture weights.
@@ -140,8 +138,8 @@ def fit(src: Path, clips: list[Path], work: Path, out: Path) -> None:
     write_s3_array(hmm / "mixture_weights", read_sendump(hmm / "sendump"))
 
     utts = [f"{clip.parent.name}/{clip.stem}" for clip in clips]
-    for utt in utts:
-        (work / "feat" / utt).parent.mkdir(parents=True, exist_ok=True)
+    for word in {clip.parent.name for clip in clips}:
+        (work / "feat" / word).mkdir(parents=True)
     (work / "clips.fileids").write_text("\n".join(utts) + "\n")
     # One word a clip, between silences; the utterance id is the file name without its folder.
     transcripts = [f"<s> {clip.parent.name} </s> ({clip.stem})\n" for clip in clips]
@@ -176,14 +174,15 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"missing {', '.join(missing)}: apt-get install {APT_PACKAGES}")
     import pocketsphinx
 
-    dictionary = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
-    words = {line.split()[0] for line in dictionary.read_text(encoding="utf-8").splitlines() if line}
+    model = Path(pocketsphinx.get_model_path()) / "en-us"
+    dictionary = (model / "cmudict-en-us.dict").read_text(encoding="utf-8")
+    words = {line.split()[0] for line in dictionary.splitlines() if line}
     clips = adaptation_clips(args.src, args.skip, words)
     if not clips:
         raise SystemExit(f"{args.src}: no clips of the adaptation half in the Speech Commands layout")
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="adapt-") as tmp:
-        fit(args.src, clips, Path(tmp), args.out / "mllr_matrix")
+        fit(args.src, clips, model, Path(tmp), args.out / "mllr_matrix")
     speakers = sorted({speaker_of(c) for c in clips})
     (args.out / "speakers.txt").write_text("\n".join(speakers) + "\n", encoding="ascii")
     print(f"fitted on {len(clips)} clips from {len(speakers)} speakers: {args.out}")
