@@ -122,7 +122,8 @@ def test_half_the_speakers_are_fitted_on_by_a_fixed_hash() -> None:
     ids = [f"{i:08x}" for i in range(0, 2_000_000, 997)]
     share = sum(adaptation_half(s) for s in ids) / len(ids)
     assert 0.45 < share < 0.55
-    assert [adaptation_half(s) for s in ("0a7c2a8d", "0a7c2a8d")] == [adaptation_half("0a7c2a8d")] * 2
+    # Fixed by the id alone, so the shipped speakers.txt can be checked on any machine.
+    assert (adaptation_half("0487ba9b"), adaptation_half("0a7c2a8d")) == (True, False)
 
 
 def test_the_clips_fitted_on_leave_out_the_other_half_skipped_speakers_and_unknown_words(tmp_path: Path) -> None:
