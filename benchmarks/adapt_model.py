@@ -37,6 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.ears.spotter import ADAPTATION_DIR  # noqa: E402
+from benchmarks.speech_commands_layout import speaker_of  # noqa: E402
 
 SPHINXTRAIN = Path("/usr/lib/sphinxtrain")
 TOOLS = {
@@ -47,10 +48,6 @@ TOOLS = {
 }
 """What the Debian packages sphinxtrain, sphinxbase-utils and pocketsphinx install."""
 APT_PACKAGES = "sphinxtrain sphinxbase-utils pocketsphinx"
-
-
-def speaker_of(path: Path) -> str:
-    return path.name.split("_")[0]
 
 
 def adaptation_half(speaker: str) -> bool:

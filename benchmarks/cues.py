@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from assistant.ears.spotter import ADAPTATION_DIR, SphinxCueSpotter, SpotterConf
 from assistant.ears.vad import FRAME, RATE, frame_levels  # noqa: E402
 from assistant.ears.vocabulary import CUE_PHRASES, FLOOR_CUES, PHRASE_TO_CUE  # noqa: E402
 from assistant.events import CueUnclear, Event  # noqa: E402
+from benchmarks.speech_commands_layout import speaker_of  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "speech"
 CACHE = ROOT / ".work" / "cues-bench"
@@ -285,15 +287,21 @@ def real_items() -> list[Item]:
 
 
 def unseen_items(folder: Path) -> list[Item]:
-    """Speech Commands clips in `folder`/<word>/*.wav that ../shared/speech does not hold."""
+    """Speech Commands clips in `folder`/<word>/*.wav that ../shared/speech does not hold, of
+    speakers the acoustic model was not adapted to."""
+    return speech_commands_items(folder, lambda speaker: speaker not in ADAPTED_SPEAKERS)
+
+
+def speech_commands_items(folder: Path, keep: Callable[[str], bool]) -> list[Item]:
+    """Clips in `folder`/<word>/*.wav of the speakers `keep` says, less the tuning clips."""
     with open(SPEECH / "words.csv", newline="") as f:
         known = {"/".join(Path(row["path"]).parts[-2:]) for row in csv.DictReader(f)}
     items = []
     for path in sorted(folder.glob("*/*.wav")):
         word = path.parent.name
-        speaker = path.name.split("_")[0]
-        if f"{word}/{path.name}" in known or word.startswith("_") or speaker in ADAPTED_SPEAKERS:
-            continue  # a tuning clip, Speech Commands' background-noise folder, or a voice adapted to
+        speaker = speaker_of(path)
+        if f"{word}/{path.name}" in known or word.startswith("_") or not keep(speaker):
+            continue  # a tuning clip, Speech Commands' background-noise folder, or a voice not wanted
         x = read_wav(path)
         items.append(Item(f"{word}/{path.name}", x, REAL_CUES.get(word), speaker, speech_end_s(x)))
     return items

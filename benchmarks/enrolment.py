@@ -57,6 +57,7 @@ from assistant.ears.vad import FRAME, Segment  # noqa: E402
 from assistant.ears.vocabulary import CUE_PHRASES, FLOOR_CUES, PHRASE_TO_CUE  # noqa: E402
 from assistant.events import CueHeard, Event  # noqa: E402
 from benchmarks.cues import ADAPTED_SPEAKERS, conversation, espeak  # noqa: E402
+from benchmarks.speech_commands_layout import speaker_of  # noqa: E402
 
 CUE_WORDS = {"yes": "yes", "no": "no", "stop": "stop", "go": "next"}
 """Recorded word -> the cue it gives."""
@@ -155,7 +156,7 @@ def speakers_takes(folder: Path) -> dict[str, dict[str, list[Path]]]:
     """Each speaker's clips by word, in take order; not the speakers the model was adapted to."""
     takes: dict[str, dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
     for path in sorted(folder.glob("*/*_nohash_*.wav")):
-        speaker = path.stem.partition("_nohash_")[0]
+        speaker = speaker_of(path)
         if speaker not in ADAPTED_SPEAKERS:
             takes[speaker][path.parent.name].append(path)
     return takes

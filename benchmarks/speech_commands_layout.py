@@ -22,6 +22,11 @@ NOT_WORDS = ("_silence_", "_background_noise_")
 """Folders of the data set that hold no word."""
 
 
+def speaker_of(path: Path) -> str:
+    """The speaker of a clip named `<speaker>_nohash_<take>.wav`."""
+    return path.name.partition("_")[0]
+
+
 def digest(path: Path) -> str:
     """A clip's content, to find the same recording under two names."""
     return hashlib.sha1(path.read_bytes()).hexdigest()
