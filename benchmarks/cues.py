@@ -293,9 +293,12 @@ def unseen_items(folder: Path) -> list[Item]:
 
 
 def speech_commands_items(folder: Path, keep: Callable[[str], bool]) -> list[Item]:
-    """Clips in `folder`/<word>/*.wav of the speakers `keep` says, less the tuning clips."""
-    with open(SPEECH / "words.csv", newline="") as f:
-        known = {"/".join(Path(row["path"]).parts[-2:]) for row in csv.DictReader(f)}
+    """Clips in `folder`/<word>/*.wav of the speakers `keep` says, less the tuning clips (where
+    ../shared/speech is here to say which those are)."""
+    known: set[str] = set()
+    if (SPEECH / "words.csv").is_file():
+        with open(SPEECH / "words.csv", newline="") as f:
+            known = {"/".join(Path(row["path"]).parts[-2:]) for row in csv.DictReader(f)}
     items = []
     for path in sorted(folder.glob("*/*.wav")):
         word = path.parent.name

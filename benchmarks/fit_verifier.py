@@ -108,11 +108,10 @@ def fit(examples: list[Example], expected: list[str | None], no_keyword_margin: 
     return Fit(weakest / margin, no_keyword_margin + lost / margin, margin, b / margin)
 
 
-def weighed_sum(evidence: Evidence, fit: Fit) -> float:
+def weighed_sums(examples: list[Example], fit: Fit) -> list[float]:
     """What the spotter would add up with the fitted weights."""
-    margin = fit.no_keyword_margin if evidence.keyword_margin is None else evidence.keyword_margin
-    assert evidence.weakest_phone is not None
-    return margin + fit.weakest_phone_weight * evidence.weakest_phone
+    rule = SpotterConfig(weakest_phone_weight=fit.weakest_phone_weight, no_keyword_margin=fit.no_keyword_margin)
+    return [rule.weighed_sum(ex.evidence.keyword_margin, ex.evidence.weakest_phone or 0.0) for ex in examples]
 
 
 def figures(
@@ -157,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     examples = collect(items, spotter)
     expected = [it.expected for it in items]
     result = fit(examples, expected, shipped.no_keyword_margin)
-    sums = [weighed_sum(ex.evidence, result) for ex in examples]
+    sums = weighed_sums(examples, result)
     accept_at = threshold(examples, expected, sums, args.false_accepts)
     heard, n_cues, false, n_other = figures(examples, expected, sums, accept_at)
     weakest_max = max(ex.evidence.weakest_phone or -math.inf for ex in examples)

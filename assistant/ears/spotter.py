@@ -155,6 +155,15 @@ class SpotterConfig:
     on the other half it heard 11.4 more of 100 later takes of a learned word (README, "Learning
     each partner's ...")."""
 
+    def weighed_sum(self, keyword_margin: float | None, weakest_phone: float) -> float:
+        """The weighed verifier's evidence added up (`accept_at` or more is a cue)."""
+        margin = self.no_keyword_margin if keyword_margin is None else keyword_margin
+        return margin + self.weakest_phone_weight * weakest_phone
+
+    def may_pass(self, keyword_margin: float | None) -> bool:
+        """Whether any phone ratio seen on real clips could lift this margin to `accept_at`."""
+        return self.weighed_sum(keyword_margin, self.weakest_phone_cap) >= self.accept_at
+
 
 @dataclass(frozen=True)
 class _Alignment:
@@ -419,8 +428,7 @@ class SphinxCueSpotter:
         mismatched phone ("dog" for "done") sinks a phrase that scores well as a whole."""
         cfg = self.config
         measured = None if keyword is None else (keyword - self.threshold(phrase)) / cfg.margin_unit
-        margin = cfg.no_keyword_margin if measured is None else measured
-        if margin + cfg.weakest_phone_weight * cfg.weakest_phone_cap < cfg.accept_at:
+        if not cfg.may_pass(measured):
             return Verdict(None, "below threshold", phrase, keyword, evidence=Evidence(measured, None))
         with self._lock:
             aligned = self._align(pcm, phrase)
@@ -429,7 +437,7 @@ class SphinxCueSpotter:
         evidence = Evidence(measured, aligned.weakest_phone)
         if not self._stands_apart(segment, aligned.start, aligned.end):
             return Verdict(None, "not standing apart", phrase, keyword, evidence=evidence)
-        total = margin + cfg.weakest_phone_weight * aligned.weakest_phone
+        total = cfg.weighed_sum(measured, aligned.weakest_phone)
         above = total - cfg.accept_at
         if above < 0:
             near = above > -cfg.near_weighed
