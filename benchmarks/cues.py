@@ -690,7 +690,8 @@ def compare(real: list[Item]) -> list[str]:
         ("grammar + KWS threshold:      ", SpotterConfig(verifier="kws")),
         ("  ... KWS without quiet tail: ", SpotterConfig(kws_tail_s=0.0)),
         ("grammar + alignment LR:       ", SpotterConfig(verifier="alignment", align_threshold=2.0)),
-        ("grammar + KWS + alignment:    ", SpotterConfig()),
+        ("grammar + KWS + alignment:    ", SpotterConfig(verifier="both")),
+        ("grammar + KWS, weakest phone: ", SpotterConfig()),
         ("  ... without stand-apart:    ", SpotterConfig(max_lead_s=9, max_trail_s=9)),
     ):
         sp = SphinxCueSpotter(cfg)
