@@ -119,9 +119,9 @@ def test_real_recordings_cues_found_and_other_words_rejected(spotter: SphinxCueS
             correct += bool(heard) and heard[0].detection.cue == expected
     assert (cues, others) == (20, 130)
     # Regression guards at today's measured level (README, "Hearing cues" figures), not the goal.
-    # 15 before the model's adaptation and 12 before the weighed verifier: each heard more cues
-    # of a hundred new speakers, but fewer of these eight speakers' 20 (11 now).
-    assert correct >= 11, f"only {correct}/20 real cue words recognised"
+    # 15 before the model's adaptation, which hears more cues of a hundred new speakers but 12
+    # of these eight speakers' 20 (so does the weighed verifier).
+    assert correct >= 12, f"only {correct}/20 real cue words recognised"
     assert false <= 3, f"{false}/130 real non-cue words taken for cues"
 
 
