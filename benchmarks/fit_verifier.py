@@ -30,9 +30,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.ears.commands import spot_samples  # noqa: E402
-from assistant.ears.spotter import Evidence, SphinxCueSpotter, SpotterConfig  # noqa: E402
+from assistant.ears.spotter import Evidence, SphinxCueSpotter, SpotterConfig, Verdict  # noqa: E402
+from assistant.ears.vad import Segment  # noqa: E402
 from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE  # noqa: E402
-from benchmarks.cues import ADAPTED_SPEAKERS, speech_commands_items  # noqa: E402
+from benchmarks.cues import ADAPTED_SPEAKERS, Item, speech_commands_items  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -55,17 +56,16 @@ class Fit:
     """The regression's intercept, in keyword-margin units."""
 
 
-def collect(items: list, spotter: SphinxCueSpotter) -> list[Example]:
+def collect(items: list[Item], spotter: SphinxCueSpotter) -> list[Example]:
     """The measured segments of every clip, in order."""
     examples: list[Example] = []
     for n, item in enumerate(items):
 
-        def keep(segment: object, verdict: object, n: int = n) -> None:
+        def keep(segment: Segment, verdict: Verdict, n: int = n) -> None:
             # Only what the weighed sum decided: not a phrase that failed the stand-apart rule.
-            evidence = getattr(verdict, "evidence", None)
-            decided = getattr(verdict, "reason", None) in ("accepted", "below threshold")
-            phrase = getattr(verdict, "phrase", None)
-            if decided and evidence is not None and evidence.weakest_phone is not None and phrase in PHRASE_TO_CUE:
+            evidence, phrase = verdict.evidence, verdict.phrase or ""
+            decided = verdict.reason in ("accepted", "below threshold") and phrase in PHRASE_TO_CUE
+            if decided and evidence is not None and evidence.weakest_phone is not None:
                 examples.append(Example(n, PHRASE_TO_CUE[phrase], evidence))
 
         spot_samples(item.samples, sorted(CUE_PHRASES), spotter, on_verdict=keep)
@@ -102,6 +102,8 @@ def logistic_regression(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: i
 
 
 def fit(examples: list[Example], expected: list[str | None], no_keyword_margin: float) -> Fit:
+    """The regression on the examples (a cue where its clip is that cue's word), in the units
+    `SpotterConfig` uses: everything relative to the keyword margin's weight."""
     x = features(examples, no_keyword_margin)
     y = np.array([1.0 if expected[ex.clip] == ex.cue else 0.0 for ex in examples])
     b, margin, lost, weakest = logistic_regression(x, y)

@@ -67,6 +67,7 @@ class Verdict:
     reason: str
     phrase: str | None = None
     score: float | None = None
+    """The verifier's score where it got one (as `Detection.score`)."""
     evidence: Evidence | None = None
     """The weighed verifier's measurements, where it got that far (`benchmarks/fit_verifier.py`)."""
     near: bool = False
@@ -430,15 +431,15 @@ class SphinxCueSpotter:
         cfg = self.config
         measured = None if keyword is None else (keyword - self.threshold(phrase)) / cfg.margin_unit
         if not cfg.may_pass(measured):
-            return Verdict(None, "below threshold", phrase, keyword, evidence=Evidence(measured, None))
+            return Verdict(None, "below threshold", phrase, evidence=Evidence(measured, None))
         with self._lock:
             aligned = self._align(pcm, phrase)
         if aligned is None:
-            return Verdict(None, "alignment failed", phrase, keyword, evidence=Evidence(measured, None))
+            return Verdict(None, "alignment failed", phrase, evidence=Evidence(measured, None))
         evidence = Evidence(measured, aligned.weakest_phone)
-        if not self._stands_apart(segment, aligned.start, aligned.end):
-            return Verdict(None, "not standing apart", phrase, keyword, evidence=evidence)
         total = cfg.weighed_sum(measured, aligned.weakest_phone)
+        if not self._stands_apart(segment, aligned.start, aligned.end):
+            return Verdict(None, "not standing apart", phrase, total, evidence=evidence)
         above = total - cfg.accept_at
         if above < 0:
             near = above > -cfg.near_weighed
