@@ -72,14 +72,19 @@ def collect(items: list[Item], spotter: SphinxCueSpotter) -> list[Example]:
     return examples
 
 
-def features(examples: list[Example], no_keyword_margin: float) -> np.ndarray:
-    """Rows of (1, keyword margin, no keyword hit, weakest phone); a phrase the keyword search
-    lost has the margin `no_keyword_margin`, which the regression then corrects."""
+LOST_KEYWORD_STAND_IN = 0.0
+"""The keyword margin a phrase the keyword search lost enters the regression with; the weight of
+its flag then says what margin it is worth. Fixed, so the fit does not depend on the weights it
+replaces (the regression's small penalty would otherwise move the result by a hundredth)."""
+
+
+def features(examples: list[Example]) -> np.ndarray:
+    """Rows of (1, keyword margin, no keyword hit, weakest phone)."""
     rows = []
     for ex in examples:
         margin = ex.evidence.keyword_margin
         lost = margin is None
-        rows.append((1.0, no_keyword_margin if lost else margin, float(lost), ex.evidence.weakest_phone))
+        rows.append((1.0, LOST_KEYWORD_STAND_IN if lost else margin, float(lost), ex.evidence.weakest_phone))
     return np.array(rows)
 
 
@@ -101,13 +106,13 @@ def logistic_regression(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: i
     return raw
 
 
-def fit(examples: list[Example], expected: list[str | None], no_keyword_margin: float) -> Fit:
+def fit(examples: list[Example], expected: list[str | None]) -> Fit:
     """The regression on the examples (a cue where its clip is that cue's word), in the units
     `SpotterConfig` uses: everything relative to the keyword margin's weight."""
-    x = features(examples, no_keyword_margin)
+    x = features(examples)
     y = np.array([1.0 if expected[ex.clip] == ex.cue else 0.0 for ex in examples])
     b, margin, lost, weakest = logistic_regression(x, y)
-    return Fit(weakest / margin, no_keyword_margin + lost / margin, margin, b / margin)
+    return Fit(weakest / margin, LOST_KEYWORD_STAND_IN + lost / margin, margin, b / margin)
 
 
 def weighed_sums(examples: list[Example], fit: Fit) -> list[float]:
@@ -157,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     spotter = SphinxCueSpotter(dataclasses.replace(shipped, weakest_phone_cap=math.inf))
     examples = collect(items, spotter)
     expected = [it.expected for it in items]
-    result = fit(examples, expected, shipped.no_keyword_margin)
+    result = fit(examples, expected)
     sums = weighed_sums(examples, result)
     accept_at = threshold(examples, expected, sums, args.false_accepts)
     heard, n_cues, false, n_other = figures(examples, expected, sums, accept_at)

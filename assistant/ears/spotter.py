@@ -106,7 +106,7 @@ class SpotterConfig:
     margin_unit: float = 200.0
     """Keyword-score units per unit of `Evidence.keyword_margin`."""
     weakest_phone_weight: float = 0.050
-    no_keyword_margin: float = -0.02
+    no_keyword_margin: float = -0.01
     accept_at: float = 0.03
     """The weighed verifier accepts when keyword_margin + weakest_phone_weight * weakest_phone
     reaches this. The weight and the margin given to a phrase the keyword search lost are a
