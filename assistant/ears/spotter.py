@@ -71,7 +71,7 @@ class Verdict:
     evidence: Evidence | None = None
     """The weighed verifier's measurements, where it got that far (`benchmarks/fit_verifier.py`)."""
     near: bool = False
-    """Rejected, but only just below a threshold: likely a cue said unclearly (see `near_kws`)."""
+    """Rejected, but only just below a threshold: likely a cue said unclearly (see `near_weighed`)."""
     take_distance: float | None = None
     """Distance to the nearest learned take of the phrase, where the model's rejection was
     compared with one (`SpotterConfig.template_distance`)."""
