@@ -52,8 +52,6 @@ class Fit:
     no_keyword_margin: float
     logit_scale: float
     """The regression's weight of the keyword margin."""
-    offset: float
-    """The regression's intercept, in keyword-margin units."""
 
 
 def collect(items: list[Item], spotter: SphinxCueSpotter) -> list[Example]:
@@ -111,8 +109,8 @@ def fit(examples: list[Example], expected: list[str | None]) -> Fit:
     `SpotterConfig` uses: everything relative to the keyword margin's weight."""
     x = features(examples)
     y = np.array([1.0 if expected[ex.clip] == ex.cue else 0.0 for ex in examples])
-    b, margin, lost, weakest = logistic_regression(x, y)
-    return Fit(weakest / margin, LOST_KEYWORD_STAND_IN + lost / margin, margin, b / margin)
+    _, margin, lost, weakest = logistic_regression(x, y)  # the intercept: the threshold is set on clips
+    return Fit(weakest / margin, LOST_KEYWORD_STAND_IN + lost / margin, margin)
 
 
 def weighed_sums(examples: list[Example], fit: Fit) -> list[float]:
