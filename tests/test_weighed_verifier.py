@@ -10,13 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.ears.commands import spot_samples
-from assistant.ears.spotter import Evidence, SphinxCueSpotter, SpotterConfig, Verdict
+from assistant.ears.spotter import Evidence, SphinxCueSpotter, SpotterConfig
 from benchmarks.cues import ADAPTED_SPEAKERS
 from benchmarks.fit_verifier import Example, figures, logistic_regression, main, threshold
 from benchmarks.speech_commands_layout import speaker_of
 from tests.conftest import needs_espeak
-from tests.test_ears_recognition import say
+from tests.test_ears_recognition import say, verdicts
 from tests.test_enrolment_bench import write_take
 
 # ---- the rule ---------------------------------------------------------------------------------
@@ -45,12 +44,6 @@ def test_the_shipped_weights_need_the_phones_to_match() -> None:
 # ---- with the real decoder ------------------------------------------------------------------
 
 
-def judged(samples: np.ndarray, cues: list[str], spotter: SphinxCueSpotter) -> list[Verdict]:
-    out: list[Verdict] = []
-    spot_samples(samples, cues, spotter, on_verdict=lambda segment, verdict: out.append(verdict))
-    return out
-
-
 @pytest.fixture(scope="module")
 def spotter() -> SphinxCueSpotter:
     return SphinxCueSpotter()
@@ -58,7 +51,7 @@ def spotter() -> SphinxCueSpotter:
 
 @needs_espeak
 def test_an_accepted_cue_carries_the_evidence_it_was_weighed_on(spotter: SphinxCueSpotter, tmp_path: Path) -> None:
-    accepted = [v for v in judged(say("repeat that", tmp_path), ["repeat"], spotter) if v.detection]
+    accepted = [v for v in verdicts(say("repeat that", tmp_path), ["repeat"], spotter) if v.detection]
     assert len(accepted) == 1
     verdict = accepted[0]
     assert verdict.evidence is not None and verdict.evidence.weakest_phone is not None
@@ -74,8 +67,8 @@ def test_the_weakest_phone_is_no_better_than_the_whole_phrase(spotter: SphinxCue
     # The phrase's ratio is its phones' ratios averaged over their frames: the weakest is at most that.
     x = say("repeat that", tmp_path)
     ratio = SphinxCueSpotter(SpotterConfig(verifier="alignment", align_threshold=-1e9, short_word_margin=0))
-    by_ratio = [v for v in judged(x, ["repeat"], ratio) if v.detection]
-    weighed = [v for v in judged(x, ["repeat"], spotter) if v.detection]
+    by_ratio = [v for v in verdicts(x, ["repeat"], ratio) if v.detection]
+    weighed = [v for v in verdicts(x, ["repeat"], spotter) if v.detection]
     assert by_ratio and weighed
     assert weighed[0].evidence is not None and weighed[0].evidence.weakest_phone is not None
     assert weighed[0].evidence.weakest_phone <= by_ratio[0].detection.score + 1e-9  # type: ignore[union-attr]
@@ -86,12 +79,12 @@ def test_the_weakest_phone_is_no_better_than_the_whole_phrase(spotter: SphinxCue
 def test_a_margin_no_phone_could_lift_is_rejected_without_aligning(tmp_path: Path) -> None:
     x = say("repeat that", tmp_path)
     strict = SphinxCueSpotter(SpotterConfig(accept_at=50.0))
-    named = [v for v in judged(x, ["repeat"], strict) if v.phrase == "repeat that"]
+    named = [v for v in verdicts(x, ["repeat"], strict) if v.phrase == "repeat that"]
     assert named and all(v.detection is None and v.reason == "below threshold" for v in named)
     assert all(v.evidence is not None and v.evidence.weakest_phone is None for v in named)
     # With no cap on the phones it is aligned, and still rejected by the sum.
     uncapped = SphinxCueSpotter(SpotterConfig(accept_at=50.0, weakest_phone_cap=math.inf))
-    named = [v for v in judged(x, ["repeat"], uncapped) if v.phrase == "repeat that"]
+    named = [v for v in verdicts(x, ["repeat"], uncapped) if v.phrase == "repeat that"]
     assert named and all(v.evidence is not None and v.evidence.weakest_phone is not None for v in named)
     assert all(v.detection is None and not v.near for v in named)
 
