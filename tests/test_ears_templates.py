@@ -407,7 +407,7 @@ def test_the_worker_learns_and_teaches_a_replacement_child(tmp_path: Path) -> No
         assert spotter.judge(later).reason == "like the learned take"
         # This process keeps the take's features for a replacement child, never its audio.
         assert [(phrase, features.shape[1]) for phrase, features in spotter._takes] == [("your turn", 24)]
-        os.kill(spotter._process.pid, signal.SIGKILL)
+        os.kill(spotter.pids["cue-spotter"], signal.SIGKILL)
         assert spotter.judge(later).reason == "like the learned take"  # the new child was taught the take
     finally:
         spotter.close()

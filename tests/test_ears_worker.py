@@ -1,4 +1,4 @@
-"""The spotter in its worker process: same verdicts, cues passed on, a dead child replaced, privacy."""
+"""The spotter in its worker processes: same verdicts, cues passed on, a dead child replaced, privacy."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import assistant.ears.spotter as spotter_module
+from assistant.ears.aligner import Alignment, PhoneAligner
+from assistant.ears.decoder import make_decoder
 from assistant.ears.microphone import read_wav
-from assistant.ears.spotter import SphinxCueSpotter
+from assistant.ears.spotter import SphinxCueSpotter, SpotterConfig
 from assistant.ears.vad import Segment, segments
 from assistant.ears.worker import SpotterProcess
 from tests.conftest import needs_espeak
+from tests.test_ears_recognition import SPEECH, needs_real, verdicts
 
 pytestmark = needs_espeak
 
@@ -27,29 +31,39 @@ def worker() -> Iterator[SpotterProcess]:
     spotter.close()
 
 
-@pytest.fixture(scope="module")
-def segment(tmp_path_factory: pytest.TempPathFactory) -> Segment:
-    """ "I'm finished" in a quiet room, as the endpointer cuts it."""
-    path = tmp_path_factory.mktemp("worker") / "finished.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(path), "I'm finished"], check=True, capture_output=True)
+def said(text: str, folder: Path) -> Segment:
+    """`text` said by eSpeak NG in a quiet room, as the endpointer cuts it."""
+    path = folder / f"{text.replace(' ', '_')}.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(path), text], check=True, capture_output=True)
     rng = np.random.default_rng(3)
     quiet = np.round(rng.standard_normal(16000) * 20).astype(np.int16)
-    stream = np.concatenate([quiet, read_wav(path), quiet])
-    found = list(segments(stream))
+    found = list(segments(np.concatenate([quiet, read_wav(path), quiet])))
     assert len(found) == 1, "the endpointer should find one stretch of speech"
     return found[0]
 
 
-def test_the_worker_gives_the_same_verdict_as_the_spotter_in_this_process(
-    worker: SpotterProcess, segment: Segment
+@pytest.fixture(scope="module")
+def segment(tmp_path_factory: pytest.TempPathFactory) -> Segment:
+    """ "I'm finished" in a quiet room."""
+    return said("I'm finished", tmp_path_factory.mktemp("worker"))
+
+
+def test_the_worker_gives_the_same_verdicts_as_the_spotter_in_this_process(
+    worker: SpotterProcess, segment: Segment, tmp_path: Path
 ) -> None:
+    # "posh" and "shop": the grammar names a phrase whose keyword margin no phone could lift,
+    # so the phone side's alignment, asked for at once, goes unused. The next verdict must
+    # still be the next segment's (and each decoder must see what it sees in one process).
+    stream = [segment] + [said(text, tmp_path) for text in ("posh", "top", "shop")] + [segment]
     here = SphinxCueSpotter()
     cues = frozenset({"done", "pause", "timeout", "stop"})
     here.listen_for(cues)
     worker.listen_for(cues)
-    expected = here.judge(segment)
-    assert expected.detection is not None and expected.detection.cue == "done"
-    assert worker.judge(segment) == expected
+    expected = [here.judge(s) for s in stream]
+    assert expected[0].detection is not None and expected[0].detection.cue == "done"
+    unused = [v for v in expected if v.phrase and v.evidence and v.evidence.weakest_phone is None]
+    assert unused, "no segment left an alignment unused: the test would not test that"
+    assert [worker.judge(s) for s in stream] == expected
 
 
 def test_the_worker_listens_only_for_the_cues_it_is_given(worker: SpotterProcess, segment: Segment) -> None:
@@ -59,20 +73,26 @@ def test_the_worker_listens_only_for_the_cues_it_is_given(worker: SpotterProcess
     assert worker.judge(segment).detection is not None
 
 
-def test_a_killed_worker_is_replaced_and_the_segment_judged_again(segment: Segment) -> None:
+@pytest.mark.parametrize("child", ["cue-spotter", "cue-phones"])
+def test_a_killed_worker_is_replaced_and_the_segment_judged_again(segment: Segment, child: str) -> None:
     spotter = SpotterProcess()
     try:
         spotter.listen_for(frozenset({"done"}))
-        os.kill(spotter._process.pid, signal.SIGKILL)
+        before = spotter.pids
+        os.kill(before[child], signal.SIGKILL)
         verdict = spotter.judge(segment)
         assert verdict.detection is not None and verdict.detection.cue == "done"
+        assert set(spotter.pids.values()).isdisjoint(before.values())  # both replaced, none left over
     finally:
         spotter.close()
 
 
-def test_the_worker_holds_no_file_open_for_writing_and_no_socket(worker: SpotterProcess, segment: Segment) -> None:
+@pytest.mark.parametrize("child", ["cue-spotter", "cue-phones"])
+def test_the_worker_holds_no_file_open_for_writing_and_no_socket(
+    worker: SpotterProcess, segment: Segment, child: str
+) -> None:
     worker.judge(segment)
-    pid = worker._process.pid
+    pid = worker.pids[child]
     folder = Path(f"/proc/{pid}/fd")
     if not folder.exists():
         pytest.skip("no /proc file system here")
@@ -88,7 +108,61 @@ def test_the_worker_holds_no_file_open_for_writing_and_no_socket(worker: Spotter
 
 def test_closing_ends_the_worker() -> None:
     spotter = SpotterProcess()
-    process = spotter._process
+    pids = list(spotter.pids.values())
+    assert len(pids) == 2
     spotter.close()
-    with pytest.raises(ValueError):
-        process.is_alive()  # closed: the process object was released after the child ended
+    assert spotter.pids == {}
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # ended and reaped
+
+
+@needs_real
+def test_the_worker_gives_the_same_verdicts_on_every_real_clip(worker: SpotterProcess) -> None:
+    # Each decoder gets the same passes in the same order in both arrangements, so not even the
+    # running cepstral mean, which carries over from pass to pass, may differ.
+    clips = sorted((SPEECH / "words").glob("*/*.wav"))
+    assert len(clips) > 100
+    here = SphinxCueSpotter()
+    for clip in clips:
+        samples = read_wav(clip)
+        assert verdicts(samples, None, worker) == verdicts(samples, None, here), clip.name  # type: ignore[arg-type]
+
+
+class RecordingAligner(PhoneAligner):
+    """The phone side in this process, noting when the spotter calls it."""
+
+    def __init__(self, calls: list[str]) -> None:
+        super().__init__(make_decoder(SpotterConfig().mllr, SpotterConfig().phone_loop_probability))
+        self.calls = calls
+
+    def begin(self, pcm: bytes, remove_noise: bool) -> None:
+        self.calls.append("begin")
+        super().begin(pcm, remove_noise)
+
+    def align(self, phrase: str) -> None:
+        self.calls.append(f"align {phrase}")
+        super().align(phrase)
+
+    def alignment(self) -> Alignment | None:
+        self.calls.append("alignment")
+        return super().alignment()
+
+
+def test_the_phone_side_starts_before_the_grammar_and_aligns_before_the_keyword_search(
+    segment: Segment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What lets the two processes overlap: the phone loop needs only the audio, the alignment
+    # only the grammar's phrase; the verdict waits for it only after the keyword search.
+    calls: list[str] = []
+    real_decode = spotter_module.decode
+
+    def noting_decode(decoder: object, search: str, pcm: bytes) -> None:
+        calls.append("grammar" if search.startswith("fsg") else "keyword search")
+        real_decode(decoder, search, pcm)
+
+    monkeypatch.setattr(spotter_module, "decode", noting_decode)
+    spotter = SphinxCueSpotter(aligner=RecordingAligner(calls))
+    spotter.listen_for(frozenset({"done"}))
+    assert spotter.judge(segment).detection is not None
+    assert calls == ["begin", "grammar", "align i'm finished", "keyword search", "alignment"]

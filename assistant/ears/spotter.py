@@ -1,5 +1,5 @@
-"""The offline cue spotter: one PocketSphinx decoder, keyword spotting verified by a grammar,
-and the partners' own takes of a cue for what the general model misses."""
+"""The offline cue spotter: keyword spotting verified by a grammar and a free phone loop, on
+two PocketSphinx decoders, and the partners' own takes of a cue for what the general model misses."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
+from assistant.ears.aligner import Aligner, PhoneAligner
+from assistant.ears.decoder import decode, make_decoder, set_noise_removal
 from assistant.ears.templates import VoiceTemplates
 from assistant.ears.vad import FRAME, RATE, Segment, level_spread_db
 from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE, RIVAL_WORDS, SOUNDS_LIKE, normalise
-from assistant.errors import DeviceError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -167,19 +168,6 @@ class SpotterConfig:
         return self.weighed_sum(keyword_margin, self.weakest_phone_cap) >= self.accept_at
 
 
-@dataclass(frozen=True)
-class _Alignment:
-    """The grammar's phrase forced onto a segment's frames, scored against the free phone loop."""
-
-    start: int
-    end: int
-    """Frames [start, end) of the segment the phrase covers."""
-    ratio: float
-    """Per-frame log-likelihood ratio of the whole phrase (PocketSphinx score units)."""
-    weakest_phone: float
-    """The same ratio for the phrase's worst-matching phone."""
-
-
 class CueSpotter(Protocol):
     """What the listener needs of a spotter (`SphinxCueSpotter`, or `SpotterProcess` around one)."""
 
@@ -198,27 +186,21 @@ def _model_words(decoder: object, phrase: str) -> bool:
 class SphinxCueSpotter:
     """Decides whether a speech segment is one of the cues being listened for.
 
-    One `pocketsphinx.Decoder` is kept alive. Per listening set it holds a grammar of the valid
-    phrases and the common words they sound like (which names the phrase a segment would be) and
-    a keyword search of the same phrases (each against a phone loop); a free phone loop and forced
-    alignment give a second likelihood ratio. A segment is a cue only when the grammar's phrase
-    passes both ratios and stands apart.
+    Two `pocketsphinx.Decoder`s are kept alive. The first holds, per listening set, a grammar of
+    the valid phrases and the common words they sound like (which names the phrase a segment
+    would be) and a keyword search of each phrase (against a phone loop). The second, the phone
+    side (`aligner.PhoneAligner`, or the process `worker.py` runs it in), decodes a free phone
+    loop and forces the grammar's phrase onto the same frames: a second likelihood ratio. A
+    segment is a cue only when the grammar's phrase passes the verifier and stands apart.
     """
 
-    def __init__(self, config: SpotterConfig | None = None) -> None:
-        try:
-            import pocketsphinx
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise DeviceError("the speech recognizer is missing: install it with `pip install pocketsphinx`") from exc
+    def __init__(self, config: SpotterConfig | None = None, aligner: Aligner | None = None) -> None:
         self.config = config or SpotterConfig()
         self._lock = threading.Lock()
-        # A permissive keyword threshold: every candidate is reported with its score and the
-        # decision (per-phrase threshold) is ours, so it can be tuned without re-decoding.
-        options = dict(lm=None, loglevel="FATAL", kws_plp=self.config.phone_loop_probability, kws_threshold=1e-40)
-        self._decoder = self._adapted_decoder(pocketsphinx, options) or pocketsphinx.Decoder(**options)
+        self._decoder = make_decoder(self.config.mllr, self.config.phone_loop_probability)
         self._logmath = self._decoder.get_logmath()
-        # A free phone loop (uniform, no phone language model): the "anything else" path.
-        self._decoder.add_allphone_file("_phones", None)
+        self._aligner = aligner or PhoneAligner(make_decoder(self.config.mllr, self.config.phone_loop_probability))
+        """The phone side: given, it may run elsewhere (`worker.py`); else on a decoder of ours."""
         self._grammars: dict[frozenset[str], str] = {}
         self._phones: dict[str, int] = {}
         self._keyword_searches: dict[str, str] = {}
@@ -267,49 +249,10 @@ class SphinxCueSpotter:
         cfg = self.config
         return cfg.base_threshold + cfg.per_phone * (self._phones.get(phrase, 3) - 3)
 
-    def _reset(self) -> None:
-        """Leave the decoder out of any half-finished utterance after a failed pass."""
-        try:
-            self._decoder.end_utt()
-        except RuntimeError:
-            pass  # there was no open utterance: nothing to close
-
-    def _adapted_decoder(self, pocketsphinx: Any, options: dict[str, Any]) -> Any:
-        """The decoder with the MLLR transform, or None. A damaged install (the transform missing
-        or unreadable) decodes with the model as shipped, a little worse, and says so."""
-        path = self.config.mllr
-        if path is None:
-            return None
-        if not path.is_file():
-            _LOGGER.warning("%s is missing: decoding with the unadapted acoustic model", path)
-            return None
-        try:
-            return pocketsphinx.Decoder(mllr=str(path), **options)
-        except RuntimeError:
-            _LOGGER.warning("%s could not be read: decoding with the unadapted acoustic model", path)
-            return None
-
-    def _remove_noise(self, on: bool) -> None:
-        """Switch spectral noise subtraction for the next decodes. The model's feat.params overrides
-        this option when the decoder is made, so it is set afterwards, re-making the front end only."""
-        if self._decoder.config["remove_noise"] != on:
-            self._decoder.config["remove_noise"] = on
-            self._decoder.reinit_feat()
-
     @property
     def removes_noise(self) -> bool:
         """Whether the latest segment was decoded with spectral noise subtraction."""
         return bool(self._decoder.config["remove_noise"])
-
-    def _decode(self, search: str, pcm: bytes) -> None:
-        self._decoder.activate_search(search)
-        try:
-            self._decoder.start_utt()
-            self._decoder.process_raw(pcm, full_utt=True)
-            self._decoder.end_utt()
-        except RuntimeError:
-            self._reset()  # so the next segment starts clean
-            raise
 
     def learn(self, phrase: str, segment: Segment) -> bool:
         """Keep a partner's take of a cue phrase (in memory): a later segment the model rejects
@@ -358,10 +301,14 @@ class SphinxCueSpotter:
             pcm = self._prepare(segment.pcm)
             if pcm is None:
                 return Verdict(None, "silence")
-            self._remove_noise(level_spread_db(segment.pcm) < cfg.noise_removal_below_db)
+            remove_noise = level_spread_db(segment.pcm) < cfg.noise_removal_below_db
+            set_noise_removal(self._decoder, remove_noise)
+            # The phone side needs no phrase: it starts on the segment now (in the session, on
+            # the other core while the grammar below decodes).
+            self._aligner.begin(pcm, remove_noise)
             # The grammar names the best-matching phrase; it is forced to pick one, so it says
             # *which* cue it would be, never *whether*.
-            self._decode(self._grammars[self._cues], pcm)
+            decode(self._decoder, self._grammars[self._cues], pcm)
             hyp = self._decoder.hyp()
             phrase = normalise(hyp.hypstr) if hyp is not None else ""
             cue = PHRASE_TO_CUE.get(phrase)
@@ -369,23 +316,27 @@ class SphinxCueSpotter:
                 return Verdict(None, "sounds like another word", phrase)
             if cue is None or phrase not in self._phones:
                 return Verdict(None, "grammar heard nothing", phrase or None)
+            # The phone side aligns the phrase meanwhile, on the other core in the session,
+            # whether or not the verifier will need it: waiting for the keyword search first
+            # would put the alignment after it again.
+            self._aligner.align(phrase)
             if cfg.verifier == "alignment":
-                return self._verify_by_alignment(segment, pcm, phrase, cue)
+                return self._verify_by_alignment(segment, phrase, cue)
             # Keyword spotting says *whether*: the phrase's path against a free phone loop.
             rng = np.random.default_rng(len(pcm))
             tail = np.round(rng.standard_normal(round(cfg.kws_tail_s * RATE)) * cfg.dither).astype(np.int16)
-            self._decode(self._keyword_searches[phrase], pcm + tail.tobytes())
+            decode(self._decoder, self._keyword_searches[phrase], pcm + tail.tobytes())
             log = self._logmath.log
             hits = [(float(log(s.prob)), s.start_frame, s.end_frame) for s in (self._decoder.seg() or [])]
         standing = [(score, b) for score, a, b in hits if self._stands_apart(segment, a, b)]
         if cfg.verifier == "weighed":
-            return self._weigh(segment, pcm, phrase, cue, max(standing)[0] if standing else None)
+            return self._weigh(segment, phrase, cue, max(standing)[0] if standing else None)
         if not standing:
             if self._phones[phrase] >= cfg.alignment_alone_min_phones and cfg.verifier == "both":
                 # The keyword search often loses long phrases to its beam ("time out", "over to
                 # you") though they are the least confusable: the alignment ratio decides alone.
                 with self._lock:
-                    return self._verify_by_alignment(segment, pcm, phrase, cue, cfg.alignment_alone_margin)
+                    return self._verify_by_alignment(segment, phrase, cue, cfg.alignment_alone_margin)
             return Verdict(None, "no keyword match", phrase)
         score, b = max(standing)
         margin = score - self.threshold(phrase)
@@ -394,7 +345,7 @@ class SphinxCueSpotter:
         if cfg.verifier == "both":
             # Second opinion only for what passed the first: silence and chatter stay cheap.
             with self._lock:
-                second = self._verify_by_alignment(segment, pcm, phrase, cue)
+                second = self._verify_by_alignment(segment, phrase, cue)
             if second.detection is None:
                 return second
         confidence = 1.0 / (1.0 + math.exp(-margin / 200.0))
@@ -425,7 +376,7 @@ class SphinxCueSpotter:
         dither = np.random.default_rng(len(x)).standard_normal(len(x)) * cfg.dither
         return np.clip(x * gain + dither, -32768, 32767).astype(np.int16).tobytes()
 
-    def _weigh(self, segment: Segment, pcm: bytes, phrase: str, cue: str, keyword: float | None) -> Verdict:
+    def _weigh(self, segment: Segment, phrase: str, cue: str, keyword: float | None) -> Verdict:
         """The weighed verifier: the keyword margin plus the weakest phone's ratio, weighted. One
         mismatched phone ("dog" for "done") sinks a phrase that scores well as a whole."""
         cfg = self.config
@@ -433,7 +384,7 @@ class SphinxCueSpotter:
         if not cfg.may_pass(measured):
             return Verdict(None, "below threshold", phrase, evidence=Evidence(measured, None))
         with self._lock:
-            aligned = self._align(pcm, phrase)
+            aligned = self._aligner.alignment()
         if aligned is None:
             return Verdict(None, "alignment failed", phrase, evidence=Evidence(measured, None))
         evidence = Evidence(measured, aligned.weakest_phone)
@@ -449,12 +400,10 @@ class SphinxCueSpotter:
         det = Detection(cue, phrase, round(confidence, 3), total, end_s)
         return Verdict(det, "accepted", phrase, total, evidence=evidence)
 
-    def _verify_by_alignment(
-        self, segment: Segment, pcm: bytes, phrase: str, cue: str, stricter_by: float = 0.0
-    ) -> Verdict:
+    def _verify_by_alignment(self, segment: Segment, phrase: str, cue: str, stricter_by: float = 0.0) -> Verdict:
         """Likelihood ratio of the grammar's phrase against a free phone loop, frame for frame."""
         cfg = self.config
-        aligned = self._align(pcm, phrase)
+        aligned = self._aligner.alignment()
         if aligned is None:
             return Verdict(None, "alignment failed", phrase)
         if not self._stands_apart(segment, aligned.start, aligned.end):
@@ -469,51 +418,6 @@ class SphinxCueSpotter:
         end_s = segment.start_s + aligned.end / FRAMES_PER_SECOND
         det = Detection(cue, phrase, round(confidence, 3), aligned.ratio, end_s)
         return Verdict(det, "accepted", phrase, aligned.ratio)
-
-    def _align(self, pcm: bytes, phrase: str) -> _Alignment | None:
-        """Forced alignment of the phrase against a free phone loop over the same frames; None
-        where the phrase cannot be forced onto this audio (too short, say): not this phrase."""
-        dec = self._decoder
-        # Two passes: the first finds the words, the second the phone-level scores.
-        try:
-            dec.set_align_text(phrase)
-            dec.start_utt()
-            dec.process_raw(pcm, full_utt=True)
-            dec.end_utt()
-            dec.set_alignment()
-            dec.start_utt()
-            dec.process_raw(pcm, full_utt=True)
-            dec.end_utt()
-            alignment = dec.get_alignment()
-        except RuntimeError:
-            self._reset()
-            return None
-        # Phones are read in the same pass as their word: the entries do not outlive the walk.
-        words: list[tuple[int, int, float]] = []
-        phones: list[tuple[int, int, float]] = []
-        for word in alignment or []:
-            if not word.name.startswith(("<", "[")):
-                words.append((word.start, word.start + word.duration, float(word.score)))
-                phones += [(ph.start, ph.start + ph.duration, float(ph.score)) for ph in word]
-        if not words or not phones:
-            return None
-        a, b = words[0][0], words[-1][1]  # b exclusive
-        self._decode("_phones", pcm)
-        log = self._logmath.log
-        loop = [(seg.start_frame, seg.end_frame + 1, float(log(seg.ascore))) for seg in dec.seg() or []]
-
-        def loop_score(start: int, end: int) -> float:
-            """The phone loop's score over frames [start, end), shared pro rata by its phones."""
-            total = 0.0
-            for sa, sb, score in loop:
-                overlap = min(sb, end) - max(sa, start)
-                if overlap > 0:
-                    total += score * overlap / (sb - sa)
-            return total
-
-        ratio = (sum(score for _, _, score in words) - loop_score(a, b)) / max(b - a, 1)
-        weakest = min((score - loop_score(pa, pb)) / max(pb - pa, 1) for pa, pb, score in phones)
-        return _Alignment(a, b, ratio, weakest)
 
     def close(self) -> None:
         """Nothing to release beyond the decoder, which Python frees; kept for symmetry."""
