@@ -11,7 +11,9 @@ continuous speech (every DIR/**/*.wav, read or conversational, with no cue in it
 partner holds the floor: the false cues per hour. `--in-context` says the real cue clips after the
 end of that talk, with pauses of 0.25 to 1 s: what the rule "a cue follows a pause" costs.
 Synthetic speech is made with espeak-ng into .work/cues-bench (gitignored) and mixed with pink
-noise from sox.
+noise from sox. The rows "session's worker processes" hear the cue clips once more as a session
+does, with the phone side in a process of its own beside the spotter: their latency is the
+session's (the other rows decide one pass after another, in this process).
 Prints a table; the last line is one JSON object with the headline figures.
 """
 
@@ -41,6 +43,7 @@ from assistant.ears.microphone import read_wav  # noqa: E402
 from assistant.ears.spotter import ADAPTATION_DIR, SphinxCueSpotter, SpotterConfig  # noqa: E402
 from assistant.ears.vad import FRAME, RATE, frame_levels  # noqa: E402
 from assistant.ears.vocabulary import CUE_PHRASES, FLOOR_CUES, PHRASE_TO_CUE  # noqa: E402
+from assistant.ears.worker import SpotterProcess  # noqa: E402
 from assistant.events import CueUnclear, Event  # noqa: E402
 from benchmarks.speech_commands_layout import speaker_of  # noqa: E402
 
@@ -608,6 +611,22 @@ OFFSETS_UP_TO = 500
 take five times as long)."""
 
 
+def through_worker(sets: dict[str, list[Item]]) -> list[Result]:
+    """The cue clips of each set judged as the session judges them: by the two worker processes,
+    the phone side beside the spotter (`assistant/ears/worker.py`). Their decoders' running
+    cepstral mean has another history than the one spotter's above (which heard the other words
+    too), so a borderline clip or two may go the other way; the latency is the point."""
+    worker = SpotterProcess()
+    try:
+        rows = []
+        for name, items in sets.items():
+            cues = [it for it in items if it.expected]
+            rows.append(evaluate(f"{name}: cues, session's worker processes", cues, worker, ALL))  # type: ignore[arg-type]
+        return rows
+    finally:
+        worker.close()
+
+
 def unseen_rows_for(folder: Path, spotter: SphinxCueSpotter) -> list[Result]:
     """One pass with every cue, the session's cue sets, and for a small set the frame offsets."""
     items = unseen_items(folder)
@@ -758,9 +777,12 @@ def main(argv: list[str] | None = None) -> int:
         ]
         context = in_context(spotter, cue_items, args.conversation)
     quiet_rtf = silence_rtf(spotter)
+    worker_sets = {"real speech": real, **({"espeak-ng clean": synth} if have_synth else {})}
+    worker_sets.update({f"unseen {folder.name}": unseen_items(folder) for folder in args.unseen})
+    worker_rows = through_worker(worker_sets)
 
     print(f"{'condition':44s} {'correct (95% CI)':>24s} {'false acc. (95% CI)':>26s} {'lat. med':>9s} {'p95':>6s}")
-    for r in rows + [r for folder_rows in unseen_rows.values() for r in folder_rows]:
+    for r in rows + [r for folder_rows in unseen_rows.values() for r in folder_rows] + worker_rows:
         c_lo, c_hi = wilson(r.correct, r.n_cue)
         f_lo, f_hi = wilson(r.false, r.n_other)
         print(
@@ -797,6 +819,7 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
     synth_clean = rows[4] if have_synth else None
     lat = rows[0].latencies + (synth_clean.latencies if synth_clean else [])
+    worker_lat = [t for r in worker_rows[: 2 if have_synth else 1] for t in r.latencies]
     headline = {
         "real_correct_pct": round(rows[0].correct_pct, 1),
         "real_false_accept_pct": round(rows[0].false_pct, 1),
@@ -804,6 +827,8 @@ def main(argv: list[str] | None = None) -> int:
         "continuous_minutes": round(cont.minutes, 1) if cont else None,
         "latency_median_ms": round(1000 * pct(lat, 50)),
         "latency_p95_ms": round(1000 * pct(lat, 95)),
+        "worker_latency_median_ms": round(1000 * pct(worker_lat, 50)),
+        "worker_latency_p95_ms": round(1000 * pct(worker_lat, 95)),
         "rtf_speech": round(cont.rtf, 3) if cont else None,
         "rtf_quiet": round(quiet_rtf, 4),
         "session_sets_correct_pct": round(rows[1].correct_pct, 1),
