@@ -45,7 +45,7 @@ ms to a few tens of ms each way). A null sink is also digitally silent between c
 which a recording's own background hiss looks like speech to the endpointer; so quiet room noise
 (-66 dBFS, `PrivateSoundServer.room_noise`) plays into the microphone all along, as a laptop's
 microphone hears its room. Real speech is read from ../shared/speech at run time (never copied here);
-without it the benchmark says so and exits. About 7 minutes for the default 50 cues on 2 cores.
+without it the benchmark says so and exits. About 11 minutes for the default 50 cues on 2 cores.
 Prints a table; the last line is one JSON object (median_ms, p95_ms, n, misses, shares, ...).
 """
 

@@ -106,16 +106,16 @@ class SpotterConfig:
     22 of 1,251 other words for cues instead of 33; README, "Weighing the evidence")."""
     margin_unit: float = 200.0
     """Keyword-score units per unit of `Evidence.keyword_margin`."""
-    weakest_phone_weight: float = 0.050
-    no_keyword_margin: float = -0.01
-    accept_at: float = 0.03
+    weakest_phone_weight: float = 0.051
+    no_keyword_margin: float = 0.0
+    accept_at: float = 0.07
     """The weighed verifier accepts when keyword_margin + weakest_phone_weight * weakest_phone
     reaches this. The weight and the margin given to a phrase the keyword search lost are a
     logistic regression's, fitted on the 124 adapted speakers' clips of the Speech Commands v0.02
     test set; the threshold let 1.5% of their other words through (`benchmarks/fit_verifier.py`).
     A phrase the keyword search lost is then judged by its phones: often a real cue that the
     search's beam pruned."""
-    weighed_logit_scale: float = 0.96
+    weighed_logit_scale: float = 0.95
     """The regression's weight of the keyword margin: confidence = logistic(scale * (sum - accept_at))."""
     weakest_phone_cap: float = 17.0
     """No phone's ratio was above 13.6 on those clips (17 leaves room), so a keyword margin too
