@@ -6,7 +6,19 @@ import numpy as np
 import pytest
 
 from assistant.ears.vad import FRAME, RATE, frame_levels
-from benchmarks.cues import FalseCues, cue_after_talk, main, poisson_interval, speech_start_s, wilson
+from benchmarks.cues import (
+    FalseCues,
+    Item,
+    cue_after_talk,
+    espeak,
+    main,
+    poisson_interval,
+    speech_end_s,
+    speech_start_s,
+    through_worker,
+    wilson,
+)
+from tests.conftest import needs_espeak
 from tests.signals import noise, tone
 
 
@@ -58,3 +70,14 @@ def test_in_context_asks_for_the_talk_it_needs(capsys: pytest.CaptureFixture[str
         main(["--in-context"])
     assert stopped.value.code == 2
     assert "--in-context needs --conversation DIR" in capsys.readouterr().err
+
+
+@needs_espeak
+def test_the_worker_rows_hear_the_cue_clips_as_the_session_would() -> None:
+    said = espeak("I'm finished", "en-us", 160)
+    other = espeak("banana", "en-us", 160)
+    items = [Item("finished", said, "done", end_s=speech_end_s(said)), Item("banana", other, None)]
+    (row,) = through_worker({"eSpeak": items})
+    assert row.name == "eSpeak: cues, session's worker processes"
+    assert (row.correct, row.n_cue, row.n_other) == (1, 1, 0)  # the cue clips only
+    assert len(row.latencies) == 1 and 0.0 < row.latencies[0] < 1.0
