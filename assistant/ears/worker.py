@@ -49,8 +49,9 @@ class _AlignerLost(Exception):
 
 
 class _RemoteAligner:
-    """The phone side in its own process, as the spotter's child sees it: `begin` returns at
-    once (the phone loop runs there meanwhile), `align` waits for the answer."""
+    """The phone side in its own process, as the spotter's child sees it: `begin` and `align`
+    return at once (the phone loop and the alignment run there meanwhile); `alignment` waits
+    for the answer."""
 
     def __init__(self, requests: Connection, replies: Connection) -> None:
         self._requests, self._replies = requests, replies
