@@ -785,10 +785,10 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows + [r for folder_rows in unseen_rows.values() for r in folder_rows] + worker_rows:
         c_lo, c_hi = wilson(r.correct, r.n_cue)
         f_lo, f_hi = wilson(r.false, r.n_other)
+        false = f"{r.false:5d}/{r.n_other:<5d}{r.false_pct:4.1f}% ({f_lo:3.1f}-{f_hi:3.1f})" if r.n_other else "-"
         print(
             f"{r.name:44s} {r.correct:5d}/{r.n_cue:<5d}{r.correct_pct:4.0f}% ({c_lo:2.0f}-{c_hi:3.0f}) "
-            f"{r.false:5d}/{r.n_other:<5d}{r.false_pct:4.1f}% ({f_lo:3.1f}-{f_hi:3.1f}) "
-            f"{1000 * pct(r.latencies, 50):7.0f}ms {1000 * pct(r.latencies, 95):4.0f}ms"
+            f"{false:>26s} {1000 * pct(r.latencies, 50):7.0f}ms {1000 * pct(r.latencies, 95):4.0f}ms"
         )
     print(f"missed on real speech: {', '.join(rows[0].misses) or 'none'}")
     print(f"false accepts on real speech: {', '.join(rows[0].accepts) or 'none'}")
