@@ -76,7 +76,7 @@ def test_the_weakest_phone_is_no_better_than_the_whole_phrase(spotter: SphinxCue
 
 
 @needs_espeak
-def test_a_margin_no_phone_could_lift_is_rejected_without_aligning(tmp_path: Path) -> None:
+def test_a_margin_no_phone_could_lift_is_rejected_without_waiting_for_the_alignment(tmp_path: Path) -> None:
     x = say("repeat that", tmp_path)
     strict = SphinxCueSpotter(SpotterConfig(accept_at=50.0))
     named = [v for v in verdicts(x, ["repeat"], strict) if v.phrase == "repeat that"]

@@ -119,7 +119,8 @@ class SpotterConfig:
     """The regression's weight of the keyword margin: confidence = logistic(scale * (sum - accept_at))."""
     weakest_phone_cap: float = 17.0
     """No phone's ratio was above 13.6 on those clips (17 leaves room), so a keyword margin too
-    low for even such a phone to lift is rejected without the (costlier) alignment."""
+    low for even such a phone to lift is rejected without waiting for the alignment (which the
+    phone side has started anyway, beside the keyword search: see `aligner.py`)."""
     align_threshold: float = -2.0
     """Alignment verifier: least per-frame log-likelihood ratio (phrase vs phone loop), in
     PocketSphinx score units; two-phone words must beat it by `short_word_margin`."""
