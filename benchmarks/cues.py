@@ -611,26 +611,25 @@ OFFSETS_UP_TO = 500
 take five times as long)."""
 
 
-def through_worker(sets: dict[str, list[Item]]) -> list[Result]:
+def through_worker(sets: dict[str, list[Item]]) -> dict[str, Result]:
     """The cue clips of each set judged as the session judges them: by the two worker processes,
     the phone side beside the spotter (`assistant/ears/worker.py`). Their decoders' running
     cepstral mean has another history than the one spotter's above (which heard the other words
     too), so a borderline clip or two may go the other way; the latency is the point."""
     worker = SpotterProcess()
     try:
-        rows = []
+        rows = {}
         for name, items in sets.items():
             cues = [it for it in items if it.expected]
-            rows.append(evaluate(f"{name}: cues, session's worker processes", cues, worker, ALL))  # type: ignore[arg-type]
+            rows[name] = evaluate(f"{name}: cues, session's worker processes", cues, worker, ALL)  # type: ignore[arg-type]
         return rows
     finally:
         worker.close()
 
 
-def unseen_rows_for(folder: Path, spotter: SphinxCueSpotter) -> list[Result]:
+def unseen_rows_for(folder_name: str, items: list[Item], spotter: SphinxCueSpotter) -> list[Result]:
     """One pass with every cue, the session's cue sets, and for a small set the frame offsets."""
-    items = unseen_items(folder)
-    name = f"unseen {folder.name}"
+    name = f"unseen {folder_name}"
     rows = [evaluate(name, items, spotter, ALL)]
     session = evaluate_as_session(items, spotter)
     session.name = f"{name}, session's cue sets"
@@ -759,7 +758,8 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(evaluate_as_session(real, spotter))
     rows.append(evaluate_at_offsets(real, spotter))
     rows.append(evaluate("real speech, 10 dB noise", noisy(real, 10.0), spotter, ALL))
-    unseen_rows = {folder.name: unseen_rows_for(folder, spotter) for folder in args.unseen}
+    unseen = {folder.name: unseen_items(folder) for folder in args.unseen}  # read once, heard three ways
+    unseen_rows = {name: unseen_rows_for(name, items, spotter) for name, items in unseen.items()}
     if have_synth:
         synth = synth_items(args.quick)
         rows.append(evaluate("espeak-ng clean", synth, spotter, ALL))
@@ -773,16 +773,16 @@ def main(argv: list[str] | None = None) -> int:
     context = None
     if args.in_context:
         cue_items = [it for it in real if it.expected] + [
-            it for folder in args.unseen for it in unseen_items(folder) if it.expected
+            it for items in unseen.values() for it in items if it.expected
         ]
         context = in_context(spotter, cue_items, args.conversation)
     quiet_rtf = silence_rtf(spotter)
     worker_sets = {"real speech": real, **({"espeak-ng clean": synth} if have_synth else {})}
-    worker_sets.update({f"unseen {folder.name}": unseen_items(folder) for folder in args.unseen})
+    worker_sets.update({f"unseen {name}": items for name, items in unseen.items()})
     worker_rows = through_worker(worker_sets)
 
     print(f"{'condition':44s} {'correct (95% CI)':>24s} {'false acc. (95% CI)':>26s} {'lat. med':>9s} {'p95':>6s}")
-    for r in rows + [r for folder_rows in unseen_rows.values() for r in folder_rows] + worker_rows:
+    for r in rows + [r for folder_rows in unseen_rows.values() for r in folder_rows] + list(worker_rows.values()):
         c_lo, c_hi = wilson(r.correct, r.n_cue)
         f_lo, f_hi = wilson(r.false, r.n_other)
         false = f"{r.false:5d}/{r.n_other:<5d}{r.false_pct:4.1f}% ({f_lo:3.1f}-{f_hi:3.1f})" if r.n_other else "-"
@@ -819,7 +819,7 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
     synth_clean = rows[4] if have_synth else None
     lat = rows[0].latencies + (synth_clean.latencies if synth_clean else [])
-    worker_lat = [t for r in worker_rows[: 2 if have_synth else 1] for t in r.latencies]
+    worker_lat = worker_rows["real speech"].latencies + (worker_rows["espeak-ng clean"].latencies if have_synth else [])
     headline = {
         "real_correct_pct": round(rows[0].correct_pct, 1),
         "real_false_accept_pct": round(rows[0].false_pct, 1),
