@@ -6,8 +6,9 @@ SRC is a Speech Commands v0.02 test set as keyword-spotting projects keep it: on
 command word, `_unknown_/<word>_<speaker>_nohash_<n>.wav[.wav]` for the other words, and
 `_silence_`. DEST gets `<word>/<speaker>_nohash_<n>.wav`. Byte-identical files are kept once
 (the set repeats some takes), and clips already in a `--skip` folder of the same layout (by name
-or by content) are left out, so two unseen sets do not count one recording twice. The audio is
-copied, never converted; it stays out of this repository.
+or by content; for ../shared's clips that folder is `../shared/speech/words`) are left out, so
+two unseen sets do not count one recording twice. The audio is copied, never converted; it stays
+out of this repository.
 """
 
 from __future__ import annotations
@@ -58,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         # Clips left from a run with other --skip folders would defeat the point of them.
         print(f"{args.dest} already holds clips: give an empty or new folder", file=sys.stderr)
         return 2
+    for folder in args.skip:
+        if not clips(folder):
+            # A folder one level off (../shared/speech instead of ../shared/speech/words) would
+            # skip nothing and let its clips into the unseen set unnoticed.
+            print(f"{folder}: no clips in the <word>/*.wav layout to skip", file=sys.stderr)
+            return 2
     skipped = [clip for folder in args.skip for clip in clips(folder)]
     skip_names = {f"{word}/{name}" for word, name, _ in skipped}
     skip_audio = {digest(path) for _, _, path in skipped}

@@ -36,3 +36,10 @@ def test_layout_refuses_a_folder_that_already_holds_clips(tmp_path: Path) -> Non
     clip(tmp_path / "src" / "yes" / "aaaa1111_nohash_0.wav", 1)
     clip(tmp_path / "dest" / "no" / "old_nohash_0.wav", 2)
     assert main([str(tmp_path / "src"), str(tmp_path / "dest")]) == 2
+
+
+def test_layout_refuses_a_skip_folder_with_no_clips_in_the_layout(tmp_path: Path) -> None:
+    clip(tmp_path / "src" / "yes" / "aaaa1111_nohash_0.wav", 1)
+    clip(tmp_path / "shared" / "words" / "yes" / "aaaa1111_nohash_0.wav", 1)  # one level deeper
+    assert main([str(tmp_path / "src"), str(tmp_path / "dest"), "--skip", str(tmp_path / "shared")]) == 2
+    assert not (tmp_path / "dest").exists()
