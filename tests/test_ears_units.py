@@ -116,6 +116,27 @@ def test_vad_offers_the_segment_early_with_the_same_audio() -> None:
     assert closed.end_s - early.end_s == pytest.approx((cfg.hangover_frames - cfg.tail_frames) * FRAME / RATE)
 
 
+
+def test_vad_keeps_a_segment_open_longer_when_asked() -> None:
+    """A 150 ms pause ends a segment (hangover 100 ms) unless the segment was asked to wait
+    longer, and the longer wait does not carry over to the next segment."""
+    burst = tone(0.3, 3000) + noise(0.3, 20, 1)
+    pair = [burst, noise(0.15, 20, 3), burst]
+    x = np.concatenate([noise(1.0, 20), *pair, noise(1.0, 20, 2), *pair, noise(1.0, 20, 4)])
+    assert len(run_vad(x)) == 4
+    vad = EnergyVad()
+    closed = []
+    for i in range(0, len(x) - FRAME + 1, FRAME):
+        seg = vad.process(x[i : i + FRAME])
+        if vad.tentative is not None and not closed:
+            vad.wait_longer(10)  # only while the first segment is open
+        if seg is not None:
+            closed.append(seg)
+    assert len(closed) == 3
+    assert closed[0].speech_seconds == pytest.approx(0.75, abs=0.05)
+    assert closed[0].end_s - closed[0].speech_end_s == pytest.approx(0.2, abs=0.015)
+    assert closed[1].end_s - closed[1].speech_end_s == pytest.approx(0.1, abs=0.015)
+
 def test_vad_hears_a_very_quiet_talker_in_a_quieter_room() -> None:
     # Peak well under 1% of full scale, as some of the real recordings are.
     x = np.concatenate([noise(1.0, 2), tone(0.4, 200) + noise(0.4, 2, 1), noise(1.0, 2, 2)])
@@ -385,6 +406,46 @@ def test_an_early_verdict_is_dropped_when_the_listening_set_changes() -> None:
     listener.feed(stream[split:])
     assert spotter.judged == 2 and len(listener.heard) == 1
 
+
+
+class PhraseAloneSpotter(ScriptedSpotter):
+    """Hears "done" with `confidence` in speech up to 0.5 s long; longer speech is a sentence."""
+
+    def __init__(self, confidence: float) -> None:
+        super().__init__("done")
+        self.confidence = confidence
+
+    def judge(self, segment: Segment) -> Verdict:
+        self.judged += 1
+        if segment.speech_seconds > 0.5:
+            return Verdict(None, "scripted")
+        det = Detection("done", "done", self.confidence, -1000.0, segment.speech_end_s)
+        return Verdict(det, "accepted", "done", -1000.0)
+
+
+def heard_in(confidence: float, *parts: float, close_call_below: float = CueListener.close_call_below) -> list[Heard]:
+    spotter = PhraseAloneSpotter(confidence)
+    listener = CueListener(spotter, lambda event: None, close_call_below=close_call_below)  # type: ignore[arg-type]
+    listener.feed(bursts(*parts))
+    listener.finish()
+    return listener.heard
+
+
+def test_a_close_call_waits_for_the_words_that_follow_it() -> None:
+    """A phrase 150 ms before more speech: heard if sure, joined to the sentence if a close call."""
+    close, sure = 0.6, 0.9
+    assert close < CueListener.close_call_below < sure
+    assert len(heard_in(sure, 0.3, 0.15, 0.6)) == 1
+    assert heard_in(close, 0.3, 0.15, 0.6) == []
+
+
+def test_a_close_call_said_alone_is_heard_a_little_later() -> None:
+    [sure] = heard_in(0.9, 0.3)
+    [close] = heard_in(0.6, 0.3)
+    assert close.detection.confidence == 0.6
+    assert close.decided_s - sure.decided_s == pytest.approx(CueListener.close_call_wait_s, abs=0.015)
+    [unheld] = heard_in(0.6, 0.3, close_call_below=0.0)
+    assert unheld.decided_s == pytest.approx(sure.decided_s)
 
 def barge_in(spotter: ScriptedSpotter, echo: bool) -> list[Event]:
     """Our voice plays for 3 s (heard by the microphone when `echo`), then a partner speaks over it."""

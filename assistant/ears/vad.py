@@ -108,11 +108,18 @@ class EnergyVad:
     _speech_start: int = 0
     _last_voiced: int = 0
     _peak_db: float = 0.0
+    _extra_hangover: int = 0
+    """Quiet frames the open segment waits beyond the hangover (`wait_longer`)."""
 
     @property
     def speech_start_s(self) -> float:
         """Stream time where the open segment's speech started (meaningful while `in_speech`)."""
         return self._speech_start * FRAME / RATE
+
+    def wait_longer(self, frames: int) -> None:
+        """Keep the open segment open for `frames` more quiet frames than the hangover, so
+        speech that resumes in them joins it instead of starting a segment of its own."""
+        self._extra_hangover = max(self._extra_hangover, frames)
 
     def calibrate(self, floor_db: float) -> None:
         """Start from a measured room-noise level instead of learning it from the stream."""
@@ -170,8 +177,9 @@ class EnergyVad:
             self._last_voiced = index
         quiet_for = index - self._last_voiced
         too_long = len(self._seg_frames) >= cfg.max_frames
-        if quiet_for >= cfg.hangover_frames or too_long:
-            return self._close(index, truncated=too_long and quiet_for < cfg.hangover_frames)
+        hangover = cfg.hangover_frames + self._extra_hangover
+        if quiet_for >= hangover or too_long:
+            return self._close(index, truncated=too_long and quiet_for < hangover)
         if quiet_for == min(cfg.tail_frames, cfg.hangover_frames - 1):
             self.tentative = self._segment(index, truncated=False)
         return None
@@ -193,6 +201,7 @@ class EnergyVad:
     def _close(self, index: int, truncated: bool) -> Segment:
         seg = self._segment(index, truncated)
         self.in_speech = False
+        self._extra_hangover = 0
         self._seg_frames = []
         self._levels = []
         self._history = []
