@@ -1,15 +1,17 @@
 """Benchmark of the cue spotter: real speech, synthetic voices, noise, continuous conversation.
 
-    .venv/bin/python benchmarks/cues.py [--quick] [--compare] [--unseen DIR]... [--conversation DIR [--in-context]]
-                                        [--unadapted]
+    .venv/bin/python benchmarks/cues.py [--quick] [--compare] [--unseen DIR]... [--conversation DIR]...
+                                        [--in-context] [--unadapted]
 
 Real speech comes from ../shared/speech (never copied here). `--unseen DIR` (repeatable) adds real
 clips the recognizer was never tuned on, in Speech Commands' layout (DIR/<word>/*.wav); clips that
 are also in ../shared are left out by their source path, and so are the speakers the acoustic
 model's adaptation was fitted on (`ADAPTED_SPEAKERS`). `--conversation DIR` adds real
 continuous speech (every DIR/**/*.wav, read or conversational, with no cue in it) heard while a
-partner holds the floor: the false cues per hour. `--in-context` says the real cue clips after the
-end of that talk, with pauses of 0.25 to 1 s: what the rule "a cue follows a pause" costs.
+partner holds the floor: the false cues per hour. Repeated, each folder gets its line and all of
+them one more (benchmarks/sets/conversation*.csv list the two sets measured so far).
+`--in-context` says the real cue clips after the end of the first folder's talk, with pauses of
+0.25 to 1 s: what the rule "a cue follows a pause" costs.
 Synthetic speech is made with espeak-ng into .work/cues-bench (gitignored) and mixed with pink
 noise from sox. The rows "session's worker processes" hear the cue clips once more as a session
 does, with the phone side in a process of its own beside the spotter: their latency is the
@@ -458,10 +460,28 @@ WAITING_STATES = sorted(set(STATE_FOR_CUE.values()) - {"SPEAKING"})
 couple may still chat there, so their talk is heard with those cue sets too."""
 
 
-def conversation_while_waiting(spotter: SphinxCueSpotter, folder: Path) -> dict[str, FalseCues]:
-    """`conversation` with the cue set of each waiting state."""
+def combined(parts: dict[str, FalseCues]) -> FalseCues:
+    """Several folders' `conversation` (by folder name, listening for the same cues) as one
+    stretch of talk; with more than one, each false cue is named with its folder."""
+    named = len(parts) > 1
+    return FalseCues(
+        sum(part.seconds for part in parts.values()),
+        [f"{name}/{heard}" if named else heard for name, part in parts.items() for heard in part.heard],
+        sum(part.cpu_s for part in parts.values()),
+        sum(part.files for part in parts.values()),
+        next(iter(parts.values())).cues,
+    )
+
+
+def all_talk(spotter: SphinxCueSpotter, folders: list[Path], cues: frozenset[str] = FLOOR_CUES) -> FalseCues:
+    """`conversation` over several folders, as one stretch of talk."""
+    return combined({folder.name: conversation(spotter, folder, cues) for folder in folders})
+
+
+def conversation_while_waiting(spotter: SphinxCueSpotter, folders: list[Path]) -> dict[str, FalseCues]:
+    """`all_talk` with the cue set of each waiting state."""
     sets = session_listen_sets()
-    return {state: conversation(spotter, folder, sets[state]) for state in WAITING_STATES}
+    return {state: all_talk(spotter, folders, sets[state]) for state in WAITING_STATES}
 
 
 def false_take_backs(spotter: SphinxCueSpotter, folder: Path) -> tuple[list[str], int]:
@@ -732,7 +752,12 @@ def main(argv: list[str] | None = None) -> int:
         help="also real clips never tuned on (DIR/<word>/*.wav); may be repeated",
     )
     parser.add_argument(
-        "--conversation", type=Path, metavar="DIR", help="also real continuous non-cue speech (DIR/**/*.wav)"
+        "--conversation",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also real continuous non-cue speech (DIR/**/*.wav); may be repeated (a line each, and one for all)",
     )
     parser.add_argument(
         "--in-context",
@@ -743,9 +768,10 @@ def main(argv: list[str] | None = None) -> int:
         "--unadapted", action="store_true", help="decode with the acoustic model as shipped, without its MLLR transform"
     )
     args = parser.parse_args(argv)
-    names = [folder.name for folder in args.unseen]
-    if len(set(names)) < len(names):
-        parser.error("two --unseen folders have the same name: their rows would be mixed up")
+    for option, folders in (("--unseen", args.unseen), ("--conversation", args.conversation)):
+        names = [folder.name for folder in folders]
+        if len(set(names)) < len(names):
+            parser.error(f"two {option} folders have the same name: their rows would be mixed up")
     if args.in_context and not args.conversation:
         parser.error("--in-context needs --conversation DIR: the talk the cues are said after")
     if not (SPEECH / "words.csv").exists():
@@ -767,15 +793,19 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(evaluate(f"espeak-ng {snr:g} dB SNR", noisy(synth, snr), spotter, ALL))
     hints = near_miss_hints(real, spotter)
     cont = continuous(spotter, real, args.quick) if have_synth else None
-    talk = conversation(spotter, args.conversation) if args.conversation else None
+    talks = {folder.name: conversation(spotter, folder) for folder in args.conversation}
+    talk = combined(talks) if talks else None
     waiting = conversation_while_waiting(spotter, args.conversation) if args.conversation else {}
-    taken_back, talk_files = false_take_backs(spotter, args.conversation) if args.conversation else ([], 0)
+    taken_back, talk_files = [], 0
+    for folder in args.conversation:
+        wrong, files = false_take_backs(spotter, folder)
+        taken_back, talk_files = taken_back + [f"{folder.name}/{w}" for w in wrong], talk_files + files
     context = None
     if args.in_context:
         cue_items = [it for it in real if it.expected] + [
             it for items in unseen.values() for it in items if it.expected
         ]
-        context = in_context(spotter, cue_items, args.conversation)
+        context = in_context(spotter, cue_items, args.conversation[0])
     quiet_rtf = silence_rtf(spotter)
     worker_sets = {"real speech": real, **({"espeak-ng clean": synth} if have_synth else {})}
     worker_sets.update({f"unseen {name}": items for name, items in unseen.items()})
@@ -798,6 +828,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"false accepts on {folder_name}: {', '.join(first.accepts) or 'none'}")
     if cont is not None:
         print(cont.line("continuous non-cue speech"))
+    if len(talks) > 1:
+        for name, part in talks.items():
+            print(part.line(f"real continuous speech, {name} ({part.files} files)"))
     if talk is not None:
         print(talk.line(f"real continuous speech ({talk.files} files)"))
     for state, heard in waiting.items():
@@ -843,6 +876,9 @@ def main(argv: list[str] | None = None) -> int:
         "conversation_false_cues_per_hour": round(talk.per_hour, 1) if talk else None,
         "conversation_false_cues_per_hour_interval": [round(v, 1) for v in talk.per_hour_interval] if talk else None,
         "conversation_false_take_backs": [len(taken_back), talk_files] if talk else None,
+        "conversation_sets": {
+            name: {"minutes": round(t.minutes, 1), "false_cues": len(t.heard)} for name, t in talks.items()
+        },
         "conversation_waiting": {
             state: {"false_cues": len(h.heard), "per_hour": round(h.per_hour, 1)} for state, h in waiting.items()
         },
