@@ -88,7 +88,7 @@ class CueListener:
     nor extends a run of talk, so it cannot chain a cue said after a real pause onto the talk
     before it (in-context test, README: 5 more of 399 cues heard after a 0.4 s pause, no more
     false cues in real talk)."""
-    close_call_below: float = 0.7
+    close_call_below: float = 0.66
     """A cue heard with a confidence below this is a close call: its segment stays open for
     `close_call_wait_s` more quiet, and speech resuming meanwhile joins it, so the phrase is
     judged again with the words that follow it, and a phrase inside a sentence rarely passes.
