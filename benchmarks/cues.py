@@ -796,10 +796,9 @@ def main(argv: list[str] | None = None) -> int:
     talks = {folder.name: conversation(spotter, folder) for folder in args.conversation}
     talk = combined(talks) if talks else None
     waiting = conversation_while_waiting(spotter, args.conversation) if args.conversation else {}
-    taken_back, talk_files = [], 0
-    for folder in args.conversation:
-        wrong, files = false_take_backs(spotter, folder)
-        taken_back, talk_files = taken_back + [f"{folder.name}/{w}" for w in wrong], talk_files + files
+    take_backs = {folder.name: false_take_backs(spotter, folder) for folder in args.conversation}
+    taken_back = [f"{name}/{wrong}" for name, (wrongs, _) in take_backs.items() for wrong in wrongs]
+    talk_files = sum(files for _, files in take_backs.values())
     context = None
     if args.in_context:
         cue_items = [it for it in real if it.expected] + [

@@ -45,7 +45,6 @@ def test_false_cues_per_hour_come_with_their_interval() -> None:
     assert "(95% interval 1.2-9.0)" in five_in_78_minutes.line("talk")
 
 
-
 def test_talk_sets_add_up_and_name_their_folder_when_there_are_several() -> None:
     first = FalseCues(seconds=600.0, heard=["a.wav@1.0s:done"], cpu_s=2.0, files=3)
     second = FalseCues(seconds=1200.0, heard=[], cpu_s=4.0, files=5)
@@ -53,6 +52,7 @@ def test_talk_sets_add_up_and_name_their_folder_when_there_are_several() -> None
     assert (both.seconds, both.cpu_s, both.files, both.cues) == (1800.0, 6.0, 8, first.cues)
     assert both.heard == ["conv/a.wav@1.0s:done"]
     assert combined({"conv": first}).heard == first.heard
+
 
 @pytest.mark.parametrize("clip_lead_s", [0.2, 0.8])
 def test_a_cue_is_said_the_asked_pause_after_talk_at_the_clips_loudness(clip_lead_s: float) -> None:

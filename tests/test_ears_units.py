@@ -116,7 +116,6 @@ def test_vad_offers_the_segment_early_with_the_same_audio() -> None:
     assert closed.end_s - early.end_s == pytest.approx((cfg.hangover_frames - cfg.tail_frames) * FRAME / RATE)
 
 
-
 def test_vad_keeps_a_segment_open_longer_when_asked() -> None:
     """A 150 ms pause ends a segment (hangover 100 ms) unless the segment was asked to wait
     longer, and the longer wait does not carry over to the next segment."""
@@ -136,6 +135,7 @@ def test_vad_keeps_a_segment_open_longer_when_asked() -> None:
     assert closed[0].speech_seconds == pytest.approx(0.75, abs=0.05)
     assert closed[0].end_s - closed[0].speech_end_s == pytest.approx(0.2, abs=0.015)
     assert closed[1].end_s - closed[1].speech_end_s == pytest.approx(0.1, abs=0.015)
+
 
 def test_vad_hears_a_very_quiet_talker_in_a_quieter_room() -> None:
     # Peak well under 1% of full scale, as some of the real recordings are.
@@ -407,7 +407,6 @@ def test_an_early_verdict_is_dropped_when_the_listening_set_changes() -> None:
     assert spotter.judged == 2 and len(listener.heard) == 1
 
 
-
 class PhraseAloneSpotter(ScriptedSpotter):
     """Hears "done" with `confidence` in speech up to 0.5 s long; longer speech is a sentence."""
 
@@ -446,6 +445,7 @@ def test_a_close_call_said_alone_is_heard_a_little_later() -> None:
     assert close.decided_s - sure.decided_s == pytest.approx(CueListener.close_call_wait_s, abs=0.015)
     [unheld] = heard_in(0.6, 0.3, close_call_below=0.0)
     assert unheld.decided_s == pytest.approx(sure.decided_s)
+
 
 def barge_in(spotter: ScriptedSpotter, echo: bool) -> list[Event]:
     """Our voice plays for 3 s (heard by the microphone when `echo`), then a partner speaks over it."""
