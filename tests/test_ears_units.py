@@ -137,6 +137,25 @@ def test_vad_keeps_a_segment_open_longer_when_asked() -> None:
     assert closed[1].end_s - closed[1].speech_end_s == pytest.approx(0.1, abs=0.015)
 
 
+def test_vad_forgets_a_wait_once_speech_resumes() -> None:
+    """Asked to wait in the first pause only, the segment takes in the words after it, then ends
+    after the plain hangover: the wait was for that pause, not for the joined segment's end."""
+    burst = tone(0.3, 3000) + noise(0.3, 20, 1)
+    x = np.concatenate([noise(1.0, 20), burst, noise(0.15, 20, 3), burst, noise(1.0, 20, 4)])
+    vad = EnergyVad()
+    closed, asked = [], False
+    for i in range(0, len(x) - FRAME + 1, FRAME):
+        seg = vad.process(x[i : i + FRAME])
+        if vad.tentative is not None and not asked:
+            vad.wait_longer(10)
+            asked = True
+        if seg is not None:
+            closed.append(seg)
+    [joined] = closed
+    assert joined.speech_seconds == pytest.approx(0.75, abs=0.05)
+    assert joined.end_s - joined.speech_end_s == pytest.approx(0.1, abs=0.015)
+
+
 def test_vad_hears_a_very_quiet_talker_in_a_quieter_room() -> None:
     # Peak well under 1% of full scale, as some of the real recordings are.
     x = np.concatenate([noise(1.0, 2), tone(0.4, 200) + noise(0.4, 2, 1), noise(1.0, 2, 2)])

@@ -118,7 +118,8 @@ class EnergyVad:
 
     def wait_longer(self, frames: int) -> None:
         """Keep the open segment open for `frames` more quiet frames than the hangover, so
-        speech that resumes in them joins it instead of starting a segment of its own."""
+        speech that resumes in them joins it instead of starting a segment of its own. The wait
+        is for the current quiet only: it ends when speech resumes."""
         self._extra_hangover = max(self._extra_hangover, frames)
 
     def calibrate(self, floor_db: float) -> None:
@@ -175,6 +176,9 @@ class EnergyVad:
         # segment's own peak, so a loud talker's reverberant tail ends on time.
         if still and level > self._peak_db - 35.0:
             self._last_voiced = index
+            # Speech resumed: a wait asked for the quiet before it is spent, and the joined
+            # segment's own end is judged afresh (`wait_longer` again where it is still unsure).
+            self._extra_hangover = 0
         quiet_for = index - self._last_voiced
         too_long = len(self._seg_frames) >= cfg.max_frames
         hangover = cfg.hangover_frames + self._extra_hangover
