@@ -44,9 +44,10 @@ from assistant.ears.listener import CueListener  # noqa: E402
 from assistant.ears.microphone import read_wav  # noqa: E402
 from assistant.ears.spotter import ADAPTATION_DIR, SphinxCueSpotter, SpotterConfig  # noqa: E402
 from assistant.ears.vad import FRAME, RATE, frame_levels  # noqa: E402
-from assistant.ears.vocabulary import CUE_PHRASES, FLOOR_CUES, PHRASE_TO_CUE  # noqa: E402
+from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE  # noqa: E402
 from assistant.ears.worker import SpotterProcess  # noqa: E402
 from assistant.events import CueUnclear, Event  # noqa: E402
+from assistant.session import FLOOR_CUES  # noqa: E402
 from benchmarks.speech_commands_layout import speaker_of  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "speech"

@@ -54,8 +54,9 @@ from assistant.ears.listener import KEYS_TEACH_NOT, CueListener  # noqa: E402
 from assistant.ears.microphone import read_wav  # noqa: E402
 from assistant.ears.spotter import LIKE_THE_TAKE, RESCUABLE, SphinxCueSpotter, SpotterConfig, Verdict  # noqa: E402
 from assistant.ears.vad import FRAME, Segment  # noqa: E402
-from assistant.ears.vocabulary import CUE_PHRASES, FLOOR_CUES, PHRASE_TO_CUE  # noqa: E402
+from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE  # noqa: E402
 from assistant.events import CueHeard, Event  # noqa: E402
+from assistant.session import FLOOR_CUES  # noqa: E402
 from benchmarks.cues import ADAPTED_SPEAKERS, conversation, espeak  # noqa: E402
 from benchmarks.speech_commands_layout import speaker_of  # noqa: E402
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from assistant.ears.vocabulary import CUE_PHRASES, FLOOR_CUES, PHRASE_TO_CUE, cue_of
+from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE, cue_of
 
-__all__ = ["CUE_PHRASES", "FLOOR_CUES", "PHRASE_TO_CUE", "cue_of"]
+__all__ = ["CUE_PHRASES", "PHRASE_TO_CUE", "cue_of"]

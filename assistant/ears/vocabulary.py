@@ -40,9 +40,6 @@ MISSING_CUES: frozenset[str] = frozenset(CUES) - frozenset(CUE_PHRASES)
 
 PHRASE_TO_CUE: dict[str, str] = {phrase: cue for cue, phrases in CUE_PHRASES.items() for phrase in phrases}
 
-FLOOR_CUES: frozenset[str] = frozenset({"done", "pause", "timeout", "stop"})
-"""What is listened for while a partner holds the floor (used by the benchmark)."""
-
 
 def normalise(text: str) -> str:
     """Lower-case, keep letters and apostrophes, single spaces: how phrases are compared."""
