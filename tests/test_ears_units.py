@@ -441,8 +441,19 @@ class PhraseAloneSpotter(ScriptedSpotter):
         return Verdict(det, "accepted", "done", -1000.0)
 
 
-def heard_in(confidence: float, *parts: float, close_call_below: float = CueListener.close_call_below) -> list[Heard]:
-    spotter = PhraseAloneSpotter(confidence)
+class SureOnceWholeSpotter(PhraseAloneSpotter):
+    """A close call on speech under 0.4 s ("stop" cut at its closure), sure of the whole word."""
+
+    def judge(self, segment: Segment) -> Verdict:
+        self.confidence = 0.6 if segment.speech_seconds < 0.4 else 0.9
+        return super().judge(segment)
+
+
+def heard_in(
+    confidence: float, *parts: float, close_call_below: float = CueListener.close_call_below, whole: bool = False
+) -> list[Heard]:
+    """What a listener hears in `bursts(*parts)`; `whole`: with `SureOnceWholeSpotter`."""
+    spotter = SureOnceWholeSpotter(confidence) if whole else PhraseAloneSpotter(confidence)
     listener = CueListener(spotter, lambda event: None, close_call_below=close_call_below)  # type: ignore[arg-type]
     listener.feed(bursts(*parts))
     listener.finish()
@@ -464,6 +475,15 @@ def test_a_close_call_said_alone_is_heard_a_little_later() -> None:
     assert close.decided_s - sure.decided_s == pytest.approx(CueListener.close_call_wait_s, abs=0.015)
     [unheld] = heard_in(0.6, 0.3, close_call_below=0.0)
     assert unheld.decided_s == pytest.approx(sure.decided_s)
+
+
+def test_a_close_call_made_whole_by_the_speech_after_it_is_heard_without_the_wait() -> None:
+    """The word's release, 120 ms after its closure, joins the waiting segment; judged again
+    whole and sure, it is decided as soon as a sure word of that length said in one go."""
+    [joined] = heard_in(0.0, 0.3, 0.12, 0.05, whole=True)
+    [in_one_go] = heard_in(0.9, 0.47)
+    assert joined.detection.confidence == 0.9
+    assert joined.decided_s == pytest.approx(in_one_go.decided_s, abs=0.015)
 
 
 def barge_in(spotter: ScriptedSpotter, echo: bool) -> list[Event]:
