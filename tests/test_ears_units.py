@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import wave
 from pathlib import Path
 
@@ -205,6 +206,46 @@ def test_unreadable_wav_is_a_device_error(tmp_path: Path) -> None:
     (tmp_path / "bad.wav").write_bytes(b"not a wav")
     with pytest.raises(DeviceError, match="bad.wav"):
         read_wav(tmp_path / "bad.wav")
+
+
+def riff(tag: int, channels: int, rate: int, bits: int, data: bytes, before_data: bytes = b"") -> bytes:
+    """A WAV file's bytes, header written by hand; tag 0xFFFE gets the extensible header for PCM."""
+    align = channels * bits // 8
+    fmt = struct.pack("<HHIIHH", tag, channels, rate, rate * align, align, bits)
+    if tag == 0xFFFE:  # cbSize, valid bits, channel mask, then the sub-format GUID (PCM's)
+        fmt += struct.pack("<HHI", 22, bits, 3) + struct.pack("<H", 1) + bytes(14)
+    chunks = b"fmt " + struct.pack("<I", len(fmt)) + fmt + before_data + b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WAVE" + chunks
+
+
+def test_read_wav_takes_float_and_24_bit_extensible_files_as_recorders_write_them(tmp_path: Path) -> None:
+    t = np.arange(48000) / 48000
+    wave_ = 0.25 * np.sin(2 * np.pi * 440 * t)
+    (tmp_path / "float.wav").write_bytes(riff(3, 1, 48000, 32, wave_.astype("<f4").tobytes()))
+    as_int = np.round(wave_ * 2**23).astype(np.int32)
+    stereo = np.repeat(as_int, 2).astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+    odd_chunk = b"LIST" + struct.pack("<I", 3) + b"abc" + b"\0"  # an odd size is padded to even
+    (tmp_path / "24bit.wav").write_bytes(riff(0xFFFE, 2, 48000, 24, stereo, before_data=odd_chunk))
+    for name in ("float.wav", "24bit.wav"):
+        x = read_wav(tmp_path / name)
+        assert len(x) == pytest.approx(16000, abs=2)
+        assert np.abs(x).max() == pytest.approx(0.25 * 32768, rel=0.02)
+        assert np.argmax(np.abs(np.fft.rfft(x.astype(float)))) == pytest.approx(440, abs=2)
+
+
+def test_read_wav_decodes_telephone_a_law_and_mu_law(tmp_path: Path) -> None:
+    # G.711's own table values: A-law 0xD5/0x55 are +8/-8 and 0xAA/0x2A the extremes;
+    # mu-law 0xFF is 0, 0x80/0x00 the extremes.
+    (tmp_path / "alaw.wav").write_bytes(riff(6, 1, 16000, 8, bytes([0xD5, 0x55, 0xAA, 0x2A])))
+    (tmp_path / "mulaw.wav").write_bytes(riff(7, 1, 16000, 8, bytes([0xFF, 0x80, 0x00])))
+    assert read_wav(tmp_path / "alaw.wav").tolist() == [8, -8, 32256, -32256]
+    assert read_wav(tmp_path / "mulaw.wav").tolist() == [0, 32124, -32124]
+
+
+def test_a_wav_encoding_it_cannot_read_says_how_to_convert_it(tmp_path: Path) -> None:
+    (tmp_path / "adpcm.wav").write_bytes(riff(2, 1, 16000, 4, bytes(100)))  # Microsoft ADPCM
+    with pytest.raises(DeviceError, match=r"adpcm.wav: 4-bit format 2 samples are not supported.*sox"):
+        read_wav(tmp_path / "adpcm.wav")
 
 
 def test_wav_microphone_reads_to_the_end(tmp_path: Path) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import queue
 import time
-import wave
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from assistant.ears.vad import RATE
+from assistant.ears.wavfile import WavError, read_samples
 from assistant.errors import DeviceError
 from assistant.portaudio import import_pyaudio, quiet_stderr
 
@@ -45,24 +45,12 @@ def resample(x: np.ndarray, rate: int, to: int = RATE) -> np.ndarray:
 
 
 def read_wav(path: str | Path) -> np.ndarray:
-    """A WAV file as 16 kHz mono int16; raises DeviceError with the reason if unreadable."""
+    """A WAV file (integer, float, A-law or mu-law samples, any rate and channels) as 16 kHz
+    mono int16; raises DeviceError with the reason if unreadable."""
     try:
-        with wave.open(str(path), "rb") as w:
-            rate, width, channels = w.getframerate(), w.getsampwidth(), w.getnchannels()
-            raw = w.readframes(w.getnframes())
-    except (OSError, EOFError, wave.Error) as exc:
+        x, rate, channels = read_samples(path)
+    except (OSError, WavError) as exc:
         raise DeviceError(f"cannot read {path}: {exc}") from exc
-    if width == 1:
-        x = (np.frombuffer(raw, np.uint8).astype(np.float64) - 128.0) * 256.0
-    elif width == 2:
-        x = np.frombuffer(raw, "<i2").astype(np.float64)
-    elif width == 3:
-        b = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.int32)
-        x = ((b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)) << 8 >> 8).astype(np.float64) / 256.0
-    elif width == 4:
-        x = np.frombuffer(raw, "<i4").astype(np.float64) / 65536.0
-    else:
-        raise DeviceError(f"cannot read {path}: {8 * width}-bit samples are not supported")
     if channels > 1:
         x = x[: len(x) // channels * channels].reshape(-1, channels).mean(axis=1)
     x = resample(x, rate)
