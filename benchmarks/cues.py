@@ -138,12 +138,15 @@ def espeak(text: str, voice: str, speed: int) -> np.ndarray:
 
 
 def pink_noise(seconds: float) -> np.ndarray:
-    """Pink noise from sox (float, unit RMS), cached."""
+    """Pink noise from sox (float, unit RMS), cached. sox's repeatable mode (-R) draws the same
+    noise on every machine, so the noisy rows do not move between runs by the draw alone (they
+    moved by up to 3 of 156 cues before)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / "pink.wav"
+    path = CACHE / "pink-repeatable.wav"
     if not path.exists():
+        synth = ["synth", "120", "pinknoise", "vol", "0.3"]
         subprocess.run(
-            ["sox", "-n", "-r", "16000", "-b", "16", "-c", "1", str(path), "synth", "120", "pinknoise", "vol", "0.3"],
+            ["sox", "-R", "-n", "-r", "16000", "-b", "16", "-c", "1", str(path), *synth],
             check=True,
             capture_output=True,
         )
