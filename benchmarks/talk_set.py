@@ -72,10 +72,14 @@ def converter_for(source: str) -> str:
     return "ffmpeg" if source.lower().endswith(".mp3") else "sox"
 
 
-def build(listing: Path, dest: Path, clones: Path) -> int:
-    """Build every row of `listing` into `dest`; the number of files built."""
+def read_listing(listing: Path) -> list[dict[str, str]]:
+    """The rows of a listing, by column name."""
     with listing.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+        return list(csv.DictReader(handle))
+
+
+def build(listing: Path, rows: list[dict[str, str]], dest: Path, clones: Path) -> int:
+    """Build every row of `listing` into `dest`; the number of files built."""
     built = 0
     for line, row in enumerate(rows, start=2):  # line 1 is the header
         where = f"{listing}:{line}"
@@ -102,14 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dest", type=Path, help="the folder to build the set in (--conversation reads it)")
     parser.add_argument("--clones", type=Path, required=True, metavar="DIR", help="where the source clones are")
     args = parser.parse_args(argv)
-    with args.listing.open(newline="", encoding="utf-8") as handle:
-        needed = {converter_for(row["source_path"]) for row in csv.DictReader(handle)}
-    for tool in sorted(needed):
+    rows = read_listing(args.listing)
+    for tool in sorted({converter_for(row["source_path"]) for row in rows}):
         if shutil.which(tool) is None:
             print(f"talk_set: {tool} is needed to convert this set's files: `apt-get install {tool}`", file=sys.stderr)
             return 2
     try:
-        built = build(args.listing, args.dest, args.clones)
+        built = build(args.listing, rows, args.dest, args.clones)
     except ListingError as exc:
         print(f"talk_set: {exc}", file=sys.stderr)
         return 1
