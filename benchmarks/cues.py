@@ -604,7 +604,8 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return 100 * (centre - half), 100 * (centre + half)
+    # Clamped: at k = 0 or k = n the bound is 0 or 100 up to rounding, which printed as -0.0.
+    return max(0.0, 100 * (centre - half)), min(100.0, 100 * (centre + half))
 
 
 def poisson_interval(k: int, alpha: float = 0.05) -> tuple[float, float]:

@@ -30,6 +30,15 @@ def test_wilson_interval_matches_known_values() -> None:
     assert wilson(5, 10) == (pytest.approx(23.7, abs=0.1), pytest.approx(76.3, abs=0.1))
 
 
+def test_wilson_interval_never_leaves_zero_to_a_hundred() -> None:
+    # Rounding put the low end of 0/184 at -1e-15, which the benchmark printed as "-0.0".
+    for n in (1, 7, 184, 1251):
+        low, high = wilson(0, n)
+        assert low >= 0.0 and high > 0.0
+        low, high = wilson(n, n)
+        assert low < 100.0 and high <= 100.0
+
+
 def test_poisson_interval_matches_known_values() -> None:
     # Exact (Garwood) 95% intervals of a Poisson mean, as statistics tables give them.
     assert poisson_interval(0) == (0.0, pytest.approx(3.689, abs=0.001))
