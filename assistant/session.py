@@ -85,8 +85,8 @@ HALFWAY_CHIME_FROM = 60.0
 TAKE_BACK_S = 8.0
 """After a turn ended by a spoken cue, its speaker may say "carry on" for this long (from the end
 of the next prompt) to take the floor back. The ears hear "I'm done" or "your turn" in ordinary
-talk now and then (benchmarks/HISTORY.md, "Cues in real talk"), and a cut-off turn is the worst of those
-mistakes; with this it costs a few seconds, not the rest of the turn."""
+talk now and then (benchmarks/HISTORY.md, "Cues in real talk"), and a cut-off turn is the
+worst of those mistakes; with this it costs a few seconds, not the rest of the turn."""
 TAKE_BACK_MIN_S = 20.0
 """A turn taken back has at least this long left, so the sentence that was cut can be finished."""
 LEARNED_CUE = "done"
@@ -94,7 +94,8 @@ LEARNED_CUE = "done"
 know it in their own voices: the one said most, and the one whose miss costs most (a partner who
 has finished waits, unheard). Any of its phrases is learned as said. With one take of a word
 from its speaker, 11 more of 100 later takes were heard from real speakers the recognizer never
-met, for about 1 more false accept in 1,000 other words (benchmarks/HISTORY.md, "Learning each partner's")."""
+met, for about 1 more false accept in 1,000 other words (benchmarks/HISTORY.md, "Learning each
+partner's")."""
 LEARN_WAIT_S = 10.0
 """Seconds of quiet after asking for a take before asking again."""
 LEARN_TRIES = 2

@@ -81,8 +81,8 @@ class CueListener:
     """A cue is said to the assistant after a pause: speech starting sooner than this after the
     couple's talk continues that talk (`Segment.talk_before_s`). Pauses between words inside a
     sentence are mostly shorter; most false cues in real continuous speech came that soon after
-    other words (benchmarks/HISTORY.md, "Larger tests"). The pause is measured from the endpointer's speech
-    start, which may lie up to 40 ms before the true onset."""
+    other words (benchmarks/HISTORY.md, "Larger tests"). The pause is measured from the
+    endpointer's speech start, which may lie up to 40 ms before the true onset."""
     min_talk_s: float = 0.12
     """Speech shorter than this (a breath, a click, a lip smack before speaking) neither starts
     nor extends a run of talk, so it cannot chain a cue said after a real pause onto the talk
@@ -92,9 +92,9 @@ class CueListener:
     """A cue heard with a confidence below this is a close call: its segment stays open for
     `close_call_wait_s` more quiet, and speech resuming meanwhile joins it, so the phrase is
     judged again with the words that follow it, and a phrase inside a sentence rarely passes.
-    Most false cues in real talk are close calls cut off by a breath (benchmarks/HISTORY.md, "Close calls wait
-    a little longer"); about a quarter of real cues are too, and they are decided that much
-    later. 0: no cue waits."""
+    Most false cues in real talk are close calls cut off by a breath (benchmarks/HISTORY.md,
+    "Close calls wait a little longer"); about a quarter of real cues are too, and they are
+    decided that much later. 0: no cue waits."""
     close_call_wait_s: float = 0.1
     learning: str | None = None
     """A cue whose next take the couple says is to be learned (`learn_next`), or None."""
@@ -105,7 +105,8 @@ class CueListener:
     max_keyed_takes: int = 2
     """Takes learned from keys, per phrase: one for each partner. Nearly all of the gain comes
     with the first (on the v0.02 speakers, 3 takes heard 4 more cues of 1,573 than 1), and each
-    one more is one more chance for talk to sound like a take (benchmarks/HISTORY.md, "Learning from the keys")."""
+    one more is one more chance for talk to sound like a take (benchmarks/HISTORY.md, "Learning
+    from the keys")."""
     keyed_takes: dict[str, int] = field(default_factory=dict)
     """Takes learned from keys so far, by phrase (a benchmark hands one count to many listeners)."""
     on_verdict: Callable[[Segment, Verdict], None] | None = None

@@ -103,7 +103,8 @@ class SpotterConfig:
     (each must pass its own threshold: the rule until 2026-12-02) or "weighed" (the keyword
     margin and the weakest phone's ratio added with weights fitted on real clips: on 111
     speakers it was not fitted on it heard 456 of 726 cues instead of 439 with "both", and took
-    22 of 1,251 other words for cues instead of 33; benchmarks/HISTORY.md, "Weighing the evidence")."""
+    22 of 1,251 other words for cues instead of 33; benchmarks/HISTORY.md, "Weighing the
+    evidence")."""
     margin_unit: float = 200.0
     """Keyword-score units per unit of `Evidence.keyword_margin`."""
     weakest_phone_weight: float = 0.051
@@ -151,13 +152,14 @@ class SpotterConfig:
     """An MLLR transform of the acoustic model's means, applied as the decoder loads: fitted on
     half the speakers of the Speech Commands v0.02 test set (crowd-recorded laptop and phone
     microphones), it heard 4.5 more of 100 cues of the other half, with fewer false accepts
-    (benchmarks/HISTORY.md, "Adapting the acoustic model"). None decodes with the model as shipped."""
+    (benchmarks/HISTORY.md, "Adapting the acoustic model"). None decodes with the model as
+    shipped."""
     template_distance: float = 8.75
     """A rejected segment whose grammar phrase has a partner's own take (`learn`) is that phrase
     after all when its distance to the take (`templates.dtw_distance`) is below this. Tuned on
     half the v0.02 test speakers for at most one more false accept in 1,000 of their other words;
-    on the other half it heard 11.4 more of 100 later takes of a learned word (benchmarks/HISTORY.md, "Learning
-    each partner's ...")."""
+    on the other half it heard 11.4 more of 100 later takes of a learned word
+    (benchmarks/HISTORY.md, "Learning each partner's ...")."""
 
     def weighed_sum(self, keyword_margin: float | None, weakest_phone: float) -> float:
         """The weighed verifier's evidence added up (`accept_at` or more is a cue)."""

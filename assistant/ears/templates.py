@@ -20,9 +20,9 @@ MIN_FRAMES = 5
 MEL_FLOOR_DB = 45.0
 """Band energies are floored this far under the utterance's loudest, so the quiet between and
 around the sounds (room noise, which differs from take to take) weighs little in the distance.
-Tuned on half the v0.02 test speakers, judged on the other half (benchmarks/HISTORY.md, "Learning each
-partner's ..."): 4.0 more points of takes heard without it, 11.4 with it, for about one false
-accept more in 1,000 other words either way."""
+Tuned on half the v0.02 test speakers, judged on the other half (benchmarks/HISTORY.md,
+"Learning each partner's ..."): 4.0 more points of takes heard without it, 11.4 with it, for
+about one false accept more in 1,000 other words either way."""
 
 
 def _mel_filters(bands: int = 26) -> np.ndarray:
