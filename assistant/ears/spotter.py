@@ -18,7 +18,7 @@ from assistant.ears.aligner import Aligner, PhoneAligner
 from assistant.ears.decoder import decode, make_decoder, set_noise_removal
 from assistant.ears.templates import VoiceTemplates
 from assistant.ears.vad import FRAME, RATE, Segment, level_spread_db
-from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE, RIVAL_WORDS, SOUNDS_LIKE, normalise
+from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE, RIVAL_WORDS, grammar_words, normalise
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -205,6 +205,8 @@ class SphinxCueSpotter:
         self._aligner = aligner or PhoneAligner(make_decoder(self.config.mllr, self.config.phone_loop_probability))
         """The phone side: given, it may run elsewhere (`worker.py`); else on a decoder of ours."""
         self._grammars: dict[frozenset[str], str] = {}
+        self._choices: dict[tuple[str, ...], str] = {}
+        """Grammars of `forced_choice`, by their words (a benchmark's, never the session's)."""
         self._phones: dict[str, int] = {}
         self._keyword_searches: dict[str, str] = {}
         known = [p for p in PHRASE_TO_CUE if _model_words(self._decoder, p)]
@@ -238,12 +240,14 @@ class SphinxCueSpotter:
         with self._lock:
             self._cues = wanted
             if wanted and wanted not in self._grammars:
-                phrases = [p for c, ps in CUE_PHRASES.items() if c in wanted for p in ps if p in self._phones]
-                rivals = sorted({w for p in phrases for w in SOUNDS_LIKE.get(p, ()) if _model_words(self._decoder, w)})
-                name = f"fsg{len(self._grammars)}"
-                grammar = "#JSGF V1.0;\ngrammar cues;\npublic <cue> = " + " | ".join(phrases + rivals) + ";\n"
-                self._decoder.add_jsgf_string(name, grammar)
-                self._grammars[wanted] = name
+                words = [w for w in grammar_words(wanted) if w in self._phones or w in RIVAL_WORDS]
+                self._grammars[wanted] = self._add_grammar([w for w in words if _model_words(self._decoder, w)])
+
+    def _add_grammar(self, phrases: list[str]) -> str:
+        """A grammar that must pick one of `phrases`, added to the decoder; returns its name."""
+        name = f"fsg{len(self._grammars) + len(self._choices)}"
+        self._decoder.add_jsgf_string(name, "#JSGF V1.0;\ngrammar cues;\npublic <cue> = " + " | ".join(phrases) + ";\n")
+        return name
 
     # ---- decisions -------------------------------------------------------------------------
 
@@ -354,6 +358,23 @@ class SphinxCueSpotter:
         confidence = 1.0 / (1.0 + math.exp(-margin / 200.0))
         end_s = segment.start_s + (b + 1) / FRAMES_PER_SECOND
         return Verdict(Detection(cue, phrase, round(confidence, 3), score, end_s), "accepted", phrase, score)
+
+    def forced_choice(self, samples: np.ndarray, words: Iterable[str]) -> str | None:
+        """The phrase of `words` the model finds likeliest in `samples`, with no way to say none
+        (None where it decodes nothing). Prepared as `judge` prepares a segment. This is the
+        model's best case, not a spotter: `benchmarks/ceiling.py` uses it to bound what any
+        verifier built on these likelihoods could hear."""
+        key = tuple(w for w in dict.fromkeys(words) if _model_words(self._decoder, w))
+        with self._lock:
+            if key not in self._choices:
+                self._choices[key] = self._add_grammar(list(key))
+            pcm = self._prepare(samples)
+            if pcm is None:
+                return None
+            set_noise_removal(self._decoder, level_spread_db(samples) < self.config.noise_removal_below_db)
+            decode(self._decoder, self._choices[key], pcm)
+            hyp = self._decoder.hyp()
+        return normalise(hyp.hypstr) if hyp is not None and hyp.hypstr else None
 
     def _stands_apart(self, segment: Segment, a: int, b: int) -> bool:
         """The stand-apart rule: a phrase over frames [a, b] of the segment must be (nearly) all

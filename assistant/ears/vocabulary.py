@@ -56,6 +56,13 @@ def phrases_for(cues: Iterable[str]) -> list[str]:
     return [p for cue, phrases in CUE_PHRASES.items() if cue in wanted for p in phrases]
 
 
+def grammar_words(cues: Iterable[str]) -> list[str]:
+    """What a grammar listening for these cues holds: their phrases, then the words they sound
+    like (`SOUNDS_LIKE`), which name no cue. Unknown cue names raise ValueError."""
+    phrases = phrases_for(cues)
+    return phrases + sorted({w for p in phrases for w in SOUNDS_LIKE.get(p, ())})
+
+
 def cue_of(phrase: str) -> str | None:
     """The cue a recognised phrase stands for, or None."""
     return PHRASE_TO_CUE.get(normalise(phrase))
