@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,9 +54,13 @@ class Tally:
     right: int = 0
     n: int = 0
     by_word: dict[str, list[int]] = field(default_factory=dict)
+    instead: Counter[str] = field(default_factory=Counter)
+    """What was named instead of the right cue, as "word->named" ("-" where nothing was)."""
 
-    def add(self, word: str, ok: bool) -> None:
+    def add(self, word: str, ok: bool, instead: str | None = None) -> None:
         self.right += ok
+        if instead is not None:
+            self.instead[instead] += 1
         self.n += 1
         counts = self.by_word.setdefault(word, [0, 0])
         counts[0] += ok
@@ -65,7 +70,8 @@ class Tally:
         low, high = wilson(self.right, self.n)
         words = ", ".join(f"{w} {r}/{n}" for w, (r, n) in sorted(self.by_word.items()))
         share = f"{self.right:>4}/{self.n:<4} = {100 * self.right / self.n:5.1f}% ({low:.0f}-{high:.0f})"
-        return f"  {label:<46} {share}  {words}"
+        instead = ", ".join(f"{k} {n}" for k, n in self.instead.most_common(6))
+        return f"  {label:<46} {share}  {words}" + (f"\n  {'':<46} instead: {instead}" if instead else "")
 
 
 def word_of(item: Item) -> str:
@@ -90,7 +96,8 @@ def choices(items: list[Item], spotter: SphinxCueSpotter, data_set_words: Iterab
         grammars[STATE_ROW] = grammar_words(listen_sets[STATE_FOR_CUE[item.expected or ""]])
         for label, words in grammars.items():
             picked = spotter.forced_choice(item.samples, words)
-            tallies[label].add(word_of(item), PHRASE_TO_CUE.get(picked or "") == item.expected)
+            ok = PHRASE_TO_CUE.get(picked or "") == item.expected
+            tallies[label].add(word_of(item), ok, None if ok else f"{word_of(item)}->{picked or '-'}")
     return tallies
 
 
@@ -132,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     summary = {}
     for name, (items, words) in sets.items():
         tallies = measure(name, items, spotter, words)
-        summary[name] = {label: {"right": t.right, "n": t.n} for label, t in tallies.items()}
+        summary[name] = {
+            label: {"right": t.right, "n": t.n, "instead": dict(t.instead)} for label, t in tallies.items()
+        }
     print(json.dumps(summary))
     return 0
 

@@ -95,3 +95,12 @@ def test_without_clips_it_says_what_to_give(
     monkeypatch.setattr(ceiling, "SPEECH", tmp_path / "absent")
     assert ceiling.main([]) == 2
     assert "absent" in capsys.readouterr().err
+
+
+def test_a_tally_says_what_was_named_instead() -> None:
+    tally = ceiling.Tally()
+    tally.add("no", True)
+    tally.add("no", False, "no->not")
+    tally.add("yes", False, "yes->-")
+    assert (tally.right, tally.n, tally.by_word) == (1, 3, {"no": [1, 2], "yes": [0, 1]})
+    assert "instead: no->not 1, yes->- 1" in tally.line("row")
