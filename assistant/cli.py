@@ -314,7 +314,9 @@ def _open_ears(runner: Runner) -> Ears | None:
 
         return open_ears(runner.post)
     except DeviceError as error:
-        runner.view.notice(f"{error} Not listening: use the keys shown instead.")
+        # The device's reason reads as a sentence here: "No microphone found: ... (...)."
+        reason = str(error).rstrip(".")
+        runner.view.notice(f"{reason[:1].upper()}{reason[1:]}. Not listening: use the keys shown instead.")
         return None
 
 

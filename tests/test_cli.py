@@ -191,3 +191,23 @@ def test_escape_twice_is_a_quick_exit(tmp_path: Path) -> None:
     journal = Journal(tmp_path, load_builtin().title)
     assert journal.saved_place() == Place(1, 0)
     journal.close()
+
+
+@pytest.mark.parametrize("reason", ["no microphone found: plug one in (PortAudio sees no input device)", "Gone."])
+def test_without_a_microphone_one_plain_sentence_says_so(reason: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    import assistant.ears.commands
+    from assistant.cli import _open_ears
+    from assistant.errors import DeviceError
+    from tests.fakes import FakeView
+
+    def no_microphone(post: object) -> None:
+        raise DeviceError(reason)
+
+    monkeypatch.setattr(assistant.ears.commands, "open_ears", no_microphone)
+    view = FakeView()
+    assert _open_ears(SimpleNamespace(post=lambda event: None, view=view)) is None  # type: ignore[arg-type]
+    (notice,) = view.notices
+    assert notice[0].isupper() and notice.endswith("Not listening: use the keys shown instead.")
+    assert ". Not listening" in notice and ".. " not in notice
