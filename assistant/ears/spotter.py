@@ -361,7 +361,8 @@ class SphinxCueSpotter:
 
     def forced_choice(self, samples: np.ndarray, words: Iterable[str]) -> str | None:
         """The phrase of `words` the model finds likeliest in `samples`, with no way to say none
-        (None where it decodes nothing). Prepared as `judge` prepares a segment. This is the
+        (None where it decodes nothing; the first words of a phrase, "not" of "not yet", where
+        its search ended inside one). Prepared as `judge` prepares a segment. This is the
         model's best case, not a spotter: `benchmarks/ceiling.py` uses it to bound what any
         verifier built on these likelihoods could hear."""
         key = tuple(w for w in dict.fromkeys(words) if _model_words(self._decoder, w))
