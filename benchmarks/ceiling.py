@@ -82,10 +82,16 @@ def word_of(item: Item) -> str:
 STATE_ROW = "the phrases of its state (session's cue sets)"
 
 
-def choices(items: list[Item], spotter: SphinxCueSpotter, data_set_words: Iterable[str]) -> dict[str, Tally]:
+def state_cues(item: Item, listen_sets: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The cues listened for where the clip's word is said in a session."""
+    return listen_sets[STATE_FOR_CUE[item.expected or ""]]
+
+
+def choices(
+    items: list[Item], spotter: SphinxCueSpotter, data_set_words: Iterable[str], listen_sets: dict[str, frozenset[str]]
+) -> dict[str, Tally]:
     """Each cue clip decoded with each forced choice; a pick counts when it names the clip's cue
     (the data set's words name cues as the phrase table does: "go" is `next`)."""
-    listen_sets = session_listen_sets()
     grammars = {
         "the four cue words": list(REAL_CUES),
         "every word of the data set": sorted(data_set_words),
@@ -93,28 +99,28 @@ def choices(items: list[Item], spotter: SphinxCueSpotter, data_set_words: Iterab
     }
     tallies = {label: Tally() for label in [*grammars, STATE_ROW]}
     for item in items:
-        grammars[STATE_ROW] = grammar_words(listen_sets[STATE_FOR_CUE[item.expected or ""]])
+        grammars[STATE_ROW] = grammar_words(state_cues(item, listen_sets))
         for label, words in grammars.items():
             picked = spotter.forced_choice(item.samples, words)
             ok = PHRASE_TO_CUE.get(picked or "") == item.expected
-            tallies[label].add(word_of(item), ok, None if ok else f"{word_of(item)}->{picked or '-'}")
+            word = word_of(item)
+            tallies[label].add(word, ok, None if ok else f"{word}->{picked or '-'}")
     return tallies
 
 
-def heard(items: list[Item], spotter: SphinxCueSpotter) -> dict[str, Tally]:
+def heard(items: list[Item], spotter: SphinxCueSpotter, listen_sets: dict[str, frozenset[str]]) -> dict[str, Tally]:
     """What the spotter really hears of the same clips, with all cues and with the state's cues."""
-    listen_sets = session_listen_sets()
     tallies = {"the spotter, all cues listened for": Tally(), "the spotter, session's cue sets": Tally()}
     for item in items:
-        state_cues = sorted(listen_sets[STATE_FOR_CUE[item.expected or ""]])
-        for label, cues in zip(tallies, (ALL, state_cues), strict=True):
+        for label, cues in zip(tallies, (ALL, sorted(state_cues(item, listen_sets))), strict=True):
             tallies[label].add(word_of(item), evaluate(label, [item], spotter, cues).correct == 1)
     return tallies
 
 
 def measure(name: str, items: list[Item], spotter: SphinxCueSpotter, data_set_words: Iterable[str]) -> dict[str, Tally]:
     cue_items = [it for it in items if it.expected]
-    tallies = choices(cue_items, spotter, data_set_words) | heard(cue_items, spotter)
+    listen_sets = session_listen_sets()
+    tallies = choices(cue_items, spotter, data_set_words, listen_sets) | heard(cue_items, spotter, listen_sets)
     print(f"{name}: {len(cue_items)} cue clips; the right cue named when forced to choose among")
     for label, tally in tallies.items():
         print(tally.line(label))

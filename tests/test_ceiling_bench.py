@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -12,20 +10,15 @@ import pytest
 
 import benchmarks.ceiling as ceiling
 from assistant.ears.commands import spot_samples
-from assistant.ears.microphone import read_wav
 from assistant.ears.spotter import SphinxCueSpotter
 from assistant.ears.vocabulary import grammar_words
 from tests.conftest import needs_espeak
+from tests.test_ears_recognition import say, write_wav
 
 
 @pytest.fixture(scope="module")
 def spotter() -> SphinxCueSpotter:
     return SphinxCueSpotter()
-
-
-def _espeak(text: str, path: Path) -> np.ndarray:
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(path), text], check=True, capture_output=True)
-    return read_wav(path)
 
 
 def test_a_grammar_holds_its_phrases_and_the_words_they_sound_like() -> None:
@@ -37,10 +30,10 @@ def test_a_grammar_holds_its_phrases_and_the_words_they_sound_like() -> None:
 
 @needs_espeak
 def test_forced_choice_names_one_of_its_words_and_nothing_in_silence(spotter: SphinxCueSpotter, tmp_path: Path) -> None:
-    stop = _espeak("stop", tmp_path / "stop.wav")
+    stop = say("stop", tmp_path)
     assert spotter.forced_choice(stop, ["yes", "no", "stop", "go"]) == "stop"
     # Forced: even a word it was not given is named as one of the words it was.
-    assert spotter.forced_choice(_espeak("dinner", tmp_path / "dinner.wav"), ["yes", "stop"]) in {"yes", "stop"}
+    assert spotter.forced_choice(say("dinner", tmp_path), ["yes", "stop"]) in {"yes", "stop"}
     assert spotter.forced_choice(np.zeros(16000, dtype=np.int16), ["yes", "stop"]) is None
 
 
@@ -48,21 +41,12 @@ def test_forced_choice_names_one_of_its_words_and_nothing_in_silence(spotter: Sp
 def test_forced_choices_leave_the_spotters_verdicts_alone(spotter: SphinxCueSpotter, tmp_path: Path) -> None:
     # The benchmark's grammars live in the same decoder as the session's: they must not
     # replace the grammar a listening set decodes with, nor its noise switch.
-    turn = _espeak("I'm finished", tmp_path / "finished.wav")
+    turn = say("I'm finished", tmp_path)
     before = [h.detection for h in spot_samples(turn, ["done", "stop"], spotter)]
     assert [d.cue for d in before] == ["done"]
     spotter.forced_choice(turn, ["yes", "no"])
     spotter.forced_choice(turn * 0.001, ["stop", "go"])
     assert [h.detection for h in spot_samples(turn, ["done", "stop"], spotter)] == before
-
-
-def _write(path: Path, samples: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(samples.astype(np.int16).tobytes())
 
 
 @needs_espeak
@@ -71,9 +55,10 @@ def test_the_benchmark_counts_each_cue_clip_under_every_choice(
 ) -> None:
     # A folder in Speech Commands' layout, the words said by eSpeak NG; "_unknown_" is skipped
     # as the data set's folders of other sounds are.
-    for word in ("yes", "stop", "dog"):
-        _write(tmp_path / "clips" / word / "0000aaaa_nohash_0.wav", _espeak(word, tmp_path / f"{word}.wav"))
-    _write(tmp_path / "clips" / "_unknown_" / "0000aaaa_nohash_0.wav", np.zeros(16000))
+    for word in ("yes", "stop", "dog", "_unknown_"):
+        (tmp_path / "clips" / word).mkdir(parents=True)
+        samples = np.zeros(16000) if word.startswith("_") else say(word, tmp_path)
+        write_wav(tmp_path / "clips" / word / "0000aaaa_nohash_0.wav", samples)
     assert ceiling.main([str(tmp_path / "clips")]) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     rows = summary[str(tmp_path / "clips")]
