@@ -1,4 +1,4 @@
-"""The chimes: made by scripts/make_chimes, shipped in audio/, short, soft and click-free."""
+"""The chimes: made by scripts/make_chimes, package data in assistant/voice/audio/, short, soft, click-free."""
 
 from __future__ import annotations
 
@@ -44,3 +44,10 @@ def test_the_script_makes_exactly_the_shipped_files(tmp_path: Path) -> None:
 
     for name in CHIME_NAMES:
         assert (tmp_path / f"{name}.wav").read_bytes() == chime_path(name).read_bytes()
+
+
+def test_a_missing_chime_names_the_file_and_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(DeviceError) as raised:
+        load_chimes(tmp_path)
+    message = str(raised.value)
+    assert str(tmp_path / "start.wav") in message and "reinstall" in message and "scripts/make_chimes" in message

@@ -9,6 +9,7 @@ from assistant.devices import Clock, Post, Voice
 from assistant.errors import AssistantError, DeviceError
 from assistant.events import Event, VoiceFinished
 from assistant.portaudio import INSTALL_PYAUDIO
+from assistant.voice.chimes import load_chimes
 from assistant.voice.espeak_voice import EspeakVoice, SteadyClock
 from assistant.voice.player import AudioOut, NullAudioOut
 from assistant.voice.pyaudio_out import NO_SPEAKER
@@ -39,6 +40,7 @@ def open_voice(
         settings = VoiceSettings.of(voice, rate, volume)
     except ValueError as error:
         raise DeviceError(f"voice settings: {error}") from error
+    chimes = load_chimes()  # before anything is opened: a missing chime must not leave an empty recording
     worker = TtsWorker()
     recorder: SessionRecorder | None = None
     out: AudioOut | None = None
@@ -49,7 +51,7 @@ def open_voice(
         clock = clock or SteadyClock()
         if record_to is not None:
             recorder = SessionRecorder(record_to, clock)
-        return EspeakVoice(post, out, settings=settings, worker=worker, clock=clock, recorder=recorder)
+        return EspeakVoice(post, out, settings=settings, worker=worker, chimes=chimes, clock=clock, recorder=recorder)
     except BaseException:
         worker.close()
         if out is not None:
