@@ -172,12 +172,22 @@ def journal_command(args: argparse.Namespace, out: TextIO) -> int:
     import json
     import time
 
-    from assistant.journal import FILE_NAME, Journal, default_data_dir, export, forget, past_sessions
+    from assistant.journal import (
+        FILE_NAME,
+        Journal,
+        default_data_dir,
+        export,
+        forget,
+        past_sessions,
+        set_aside_notice,
+        unreadable_notice,
+    )
     from assistant.programme import load_builtin
     from assistant.ui import history_lines
 
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     if args.command == "forget":
+        _tell(unreadable_notice(data_dir))  # before asking: what is about to be deleted could not be read
         if not args.yes:
             print(f"Delete all progress kept in {data_dir}? Type yes to confirm: ", end="", file=out, flush=True)
             if sys.stdin.readline().strip().lower() != "yes":
@@ -189,9 +199,12 @@ def journal_command(args: argparse.Namespace, out: TextIO) -> int:
         )
         return EXIT_OK
     if not (data_dir / FILE_NAME).exists():
+        _tell(set_aside_notice(data_dir))
         print(f"No sessions yet (nothing in {data_dir}).", file=out)
         return EXIT_OK
     journal = Journal(data_dir, load_builtin().title)
+    _tell(journal.notice)  # it was unreadable and set aside just now
+    _tell(set_aside_notice(data_dir, besides=journal.kept))  # neither shown nor exported
     try:
         if args.command == "history":
             for line in history_lines(past_sessions(journal), time.time()):
@@ -229,8 +242,7 @@ def run_command(args: argparse.Namespace) -> int:
         programme = dataclasses.replace(programme, partners=_two_names(args.partners))
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     journal = Journal(data_dir, programme.title)
-    if journal.notice:
-        print(f"assistant: {journal.notice}", file=sys.stderr)
+    _tell(journal.notice)
     if args.restart:
         journal.forget_place()
     clock = MonotonicClock(speed=args.fast)
@@ -273,6 +285,12 @@ def run_command(args: argparse.Namespace) -> int:
         print("Stopped. Your progress is saved; `assistant run` offers to pick up where you left off.", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _tell(notice: str | None) -> None:
+    """A notice about the journal, on stderr, so that what a command prints on stdout stays its answer."""
+    if notice:
+        print(f"assistant: {notice}", file=sys.stderr)
 
 
 def _two_names(text: str) -> tuple[str, str]:

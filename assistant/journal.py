@@ -18,6 +18,8 @@ from assistant.session import Place
 
 APP_NAME = "couples-trust-assistant"
 FILE_NAME = "journal.sqlite3"
+SET_ASIDE = ".set-aside-"
+"""How an unreadable journal is renamed: `journal.sqlite3.set-aside-YYYYmmdd-HHMMSS`."""
 SCHEMA_VERSION = 1
 
 SCHEMA = """
@@ -92,6 +94,36 @@ def _open(path: Path) -> sqlite3.Connection:
     return db
 
 
+def _set_aside(path: Path) -> Path:
+    """Rename an unreadable journal beside itself, never over one set aside before; returns the new path."""
+    stem = f"{path.name}{SET_ASIDE}{time.strftime('%Y%m%d-%H%M%S')}"
+    kept, number = path.with_name(stem), 1
+    while kept.exists():
+        number += 1
+        kept = path.with_name(f"{stem}-{number}")
+    os.replace(path, kept)
+    return kept
+
+
+def set_aside_notice(data_dir: Path, besides: Path | None = None) -> str | None:
+    """A sentence naming the journals set aside in `data_dir` (but `besides`), or None if there are none."""
+    kept = [path for path in sorted(data_dir.glob(f"{FILE_NAME}{SET_ASIDE}*")) if path != besides]
+    if not kept:
+        return None
+    if len(kept) == 1:
+        return f"An earlier journal that could not be read is kept unchanged as {kept[0]}."
+    names = ", ".join(path.name for path in kept)
+    return f"{len(kept)} earlier journals that could not be read are kept unchanged in {data_dir}: {names}."
+
+
+def unreadable_notice(data_dir: Path) -> str | None:
+    """What in `data_dir` cannot be read (the journal, journals set aside), without opening anything; or None."""
+    path = data_dir / FILE_NAME
+    problem = _problem_with(path) if path.exists() else None
+    said = [f"Your journal {path} {problem}." if problem else None, set_aside_notice(data_dir)]
+    return " ".join(part for part in said if part) or None
+
+
 def default_data_dir() -> Path:
     """The platform's user data folder for the assistant."""
     import platformdirs
@@ -107,16 +139,18 @@ class Journal:
         self.path = data_dir / FILE_NAME
         self.notice: str | None = None
         """Set when an unreadable journal was set aside: tell the user once."""
+        self.kept: Path | None = None
+        """Where the unreadable journal was set aside, if it was."""
         self.session_id: int | None = None
         try:
             data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.chmod(data_dir, 0o700)
             problem = _problem_with(self.path) if self.path.exists() else None
             if problem:
-                kept = self.path.with_name(f"{FILE_NAME}.set-aside-{time.strftime('%Y%m%d-%H%M%S')}")
-                os.replace(self.path, kept)
+                self.kept = _set_aside(self.path)
                 self.notice = (
-                    f"Your journal {self.path} {problem}; it was kept unchanged as {kept.name} and a new one started."
+                    f"Your journal {self.path} {problem}; it was kept unchanged as {self.kept.name}"
+                    " and a new one started."
                 )
             self._db = _open(self.path)
         except (OSError, sqlite3.Error) as error:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import build_parser, main
-from assistant.journal import Journal
+from assistant.journal import FILE_NAME, Journal
 from assistant.programme import load_builtin
 from assistant.session import Place
 
@@ -211,3 +211,76 @@ def test_without_a_microphone_one_plain_sentence_says_so(reason: str, monkeypatc
     (notice,) = view.notices
     assert notice[0].isupper() and notice.endswith("Not listening: use the keys shown instead.")
     assert ". Not listening" in notice and ".. " not in notice
+
+
+def _damaged_journal(data_dir: Path) -> bytes:
+    """A journal with one session whose first bytes were then damaged; returns its bytes."""
+    journal = Journal(data_dir, load_builtin().title)
+    journal.begin_session()
+    journal.close()
+    path = data_dir / FILE_NAME
+    damaged = b"\0" * 16 + path.read_bytes()[16:]
+    path.write_bytes(damaged)
+    return damaged
+
+
+def _set_aside(data_dir: Path) -> list[Path]:
+    return sorted(p for p in data_dir.iterdir() if ".set-aside-" in p.name)
+
+
+@pytest.mark.parametrize("command", ["history", "export", "run"])
+def test_a_command_that_opens_an_unreadable_journal_says_so_once(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = tmp_path / "data"
+    damaged = _damaged_journal(data_dir)
+    args = {
+        "history": ["history"],
+        "export": ["export", str(tmp_path / "export.json")],
+        "run": ["run", "--text", "--auto", "--fast", "1000"],
+    }[command]
+
+    assert main([*args, "--data-dir", str(data_dir)]) == 0
+
+    out, err = capsys.readouterr()
+    (kept,) = _set_aside(data_dir)
+    assert kept.read_bytes() == damaged
+    assert err.count("assistant: ") == 1
+    assert f"Your journal {data_dir / FILE_NAME} is not a journal the assistant can read" in err
+    assert f"kept unchanged as {kept.name}" in err
+    if command == "history":
+        assert out == "No sessions yet.\n"
+
+
+@pytest.mark.parametrize("command", ["history", "export"])
+def test_history_and_export_name_a_journal_set_aside_earlier(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _damaged_journal(tmp_path)
+    Journal(tmp_path, load_builtin().title).close()  # as `assistant run` would, earlier
+    (kept,) = _set_aside(tmp_path)
+    args = ["export", str(tmp_path / "export.json")] if command == "export" else ["history"]
+
+    assert main([*args, "--data-dir", str(tmp_path)]) == 0
+
+    err = capsys.readouterr().err
+    assert err == f"assistant: An earlier journal that could not be read is kept unchanged as {kept}.\n"
+
+
+def test_forget_says_what_could_not_be_read_before_deleting_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _damaged_journal(tmp_path)
+    Journal(tmp_path, load_builtin().title).close()
+    (kept,) = _set_aside(tmp_path)
+    _damaged_journal(tmp_path)
+
+    assert main(["forget", "--yes", "--data-dir", str(tmp_path)]) == 0
+
+    out, err = capsys.readouterr()
+    assert err == (
+        f"assistant: Your journal {tmp_path / FILE_NAME} is not a journal the assistant can read."
+        f" An earlier journal that could not be read is kept unchanged as {kept}.\n"
+    )
+    assert out == f"Deleted 2 file(s) from {tmp_path}.\n"
+    assert not any(tmp_path.iterdir())

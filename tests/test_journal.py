@@ -80,3 +80,44 @@ def test_a_journal_from_a_newer_version_is_never_overwritten(tmp_path: Path) -> 
     kept = next(p for p in tmp_path.iterdir() if ".set-aside-" in p.name)
     assert kept.read_bytes() == before and _sessions_in(kept) == 1
     assert _sessions_in(tmp_path / FILE_NAME) == 0
+
+
+def _damage(path: Path) -> bytes:
+    """Overwrite a journal's first bytes, as a failing disk might; returns what is left."""
+    damaged = b"\0" * 16 + path.read_bytes()[16:]
+    path.write_bytes(damaged)
+    return damaged
+
+
+def test_a_journal_set_aside_twice_keeps_both_copies(tmp_path: Path) -> None:
+    copies = []
+    for _ in range(2):  # most often within one second: the second copy must not replace the first
+        journal = Journal(tmp_path, "Programme")
+        journal.begin_session()
+        journal.close()
+        copies.append(_damage(tmp_path / FILE_NAME))
+        journal = Journal(tmp_path, "Programme")
+        assert journal.kept is not None and journal.kept.name in (journal.notice or "")
+        journal.close()
+    kept = sorted(p for p in tmp_path.iterdir() if ".set-aside-" in p.name)
+    assert sorted(p.read_bytes() for p in kept) == sorted(copies)
+
+
+def test_what_cannot_be_read_is_named_without_opening_anything(tmp_path: Path) -> None:
+    from assistant.journal import set_aside_notice, unreadable_notice
+
+    assert unreadable_notice(tmp_path) is None and set_aside_notice(tmp_path) is None
+    journal = Journal(tmp_path, "Programme")
+    journal.close()
+    damaged = _damage(tmp_path / FILE_NAME)
+
+    notice = unreadable_notice(tmp_path)
+    assert notice == f"Your journal {tmp_path / FILE_NAME} is not a journal the assistant can read."
+    assert (tmp_path / FILE_NAME).read_bytes() == damaged  # only looked at
+
+    journal = Journal(tmp_path, "Programme")
+    journal.close()
+    assert journal.kept is not None
+    assert set_aside_notice(tmp_path, besides=journal.kept) is None
+    expected = f"An earlier journal that could not be read is kept unchanged as {journal.kept}."
+    assert unreadable_notice(tmp_path) == expected
