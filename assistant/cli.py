@@ -30,23 +30,47 @@ def build_parser() -> argparse.ArgumentParser:
         prog="assistant",
         description="An offline, voice-guided exercise assistant for couples rebuilding trust.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    run = commands.add_parser("run", help="run a guided session", description="Run a guided session.")
-    run.add_argument("--programme", metavar="PATH", help="a programme file of your own (default: the built-in one)")
-    run.add_argument("--text", action="store_true", help="print what would be spoken instead of speaking")
-    run.add_argument("--auto", action="store_true", help="a rehearsal: a simulated couple answers every prompt")
-    run.add_argument("--fast", type=_positive_float, default=1.0, metavar="N", help="run the clock N times faster")
-    run.add_argument("--data-dir", metavar="DIR", help="where progress is kept (default: your user data folder)")
-    run.add_argument("--restart", action="store_true", help="start from the beginning instead of resuming")
-    run.add_argument("--partners", metavar="NAME,NAME", help="your two names (default: Partner A, Partner B)")
-    run.add_argument("--country", metavar="XX", help="whose helplines to offer (default: from your locale)")
-    run.add_argument("--no-mic", action="store_true", help="do not listen; use the keyboard only")
-    run.add_argument("--voice", help="an eSpeak NG voice (see `assistant voices`)")
-    run.add_argument("--rate", type=int, help="speaking rate in words per minute")
-    run.add_argument("--volume", type=float, help="volume from 0.0 to 1.0")
-    run.add_argument("--verbose", action="store_true", help="log events (names only, never words) to stderr")
-    run.add_argument("--record-to", metavar="FILE.wav", help="also write everything the assistant says to a WAV file")
+    run = commands.add_parser(
+        "run",
+        help="run a guided session",
+        description="Run a guided session: the assistant speaks, keeps time and listens for your cues; "
+        "the keys shown on screen do the same. It picks up where you left off last time.",
+    )
+    run.add_argument(
+        "--programme", metavar="PATH", help="Use a programme file of your own instead of the built-in one."
+    )
+    run.add_argument("--text", action="store_true", help="Show what the assistant would say instead of speaking it.")
+    run.add_argument(
+        "--auto", action="store_true", help="Rehearse: a simulated couple answers every prompt, so nobody need speak."
+    )
+    run.add_argument(
+        "--fast",
+        type=_positive_float,
+        default=1.0,
+        metavar="N",
+        help="Run the session's clock N times faster, so rounds and pauses pass quicker (for trying it out).",
+    )
+    run.add_argument("--data-dir", metavar="DIR", help="Keep your progress in DIR instead of your user data folder.")
+    run.add_argument("--restart", action="store_true", help="Start from the first step instead of resuming.")
+    run.add_argument(
+        "--partners", metavar="NAME,NAME", help="Call you by your two names instead of Partner A and Partner B."
+    )
+    run.add_argument(
+        "--country", metavar="XX", help="Offer the helplines of country XX (e.g. GB) instead of your locale's."
+    )
+    run.add_argument("--no-mic", action="store_true", help="Do not listen: you give every cue with the keyboard.")
+    run.add_argument("--voice", help="Speak with this voice instead of the default; `assistant voices` lists them.")
+    run.add_argument("--rate", type=int, help="Speak at this many words per minute (80 to 450).")
+    run.add_argument("--volume", type=float, help="Speak at this volume, from 0.0 (silent) to 1.0 (full).")
+    run.add_argument("--verbose", action="store_true", help="Log each event's name (never what was said) to stderr.")
+    run.add_argument(
+        "--record-to",
+        metavar="FILE.wav",
+        help="Also write everything the assistant says and chimes to FILE.wav (made even with no speaker).",
+    )
 
     programme = commands.add_parser("programme", help="work with programme files")
     programme_commands = programme.add_subparsers(dest="programme_command", metavar="ACTION", required=True)
@@ -66,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     calibrate = commands.add_parser("calibrate", help="measure the room's noise", description="Measure room noise.")
-    calibrate.add_argument("--seconds", type=_positive_float, default=3.0)
+    calibrate.add_argument(
+        "--seconds", type=_positive_float, default=3.0, help="Listen this long to the room (default: 3)."
+    )
 
     history = commands.add_parser("history", help="show past sessions", description="Show past sessions.")
     history.add_argument("--data-dir", metavar="DIR", help="where progress is kept")
@@ -94,12 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     say = commands.add_parser("say", help="speak one line, to try voice settings", description="Speak one line.")
-    say.add_argument("text")
-    say.add_argument("--voice")
-    say.add_argument("--rate", type=int)
-    say.add_argument("--volume", type=float)
-    say.add_argument("--record-to", metavar="FILE.wav")
+    say.add_argument("text", help="The line to speak, in quotes.")
+    say.add_argument("--voice", help="Speak with this voice instead of the default; `assistant voices` lists them.")
+    say.add_argument("--rate", type=int, help="Speak at this many words per minute (80 to 450).")
+    say.add_argument("--volume", type=float, help="Speak at this volume, from 0.0 (silent) to 1.0 (full).")
+    say.add_argument("--record-to", metavar="FILE.wav", help="Also write the line to FILE.wav.")
     return parser
+
+
+def _version() -> str:
+    """The installed package's version, from its metadata."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("couples-trust-assistant")
+    except PackageNotFoundError:  # run from a folder that was never installed
+        return "(not installed)"
 
 
 def _positive_float(text: str) -> float:
@@ -317,11 +353,15 @@ def _open_voice(args: argparse.Namespace, runner: Runner) -> Voice:
         return open_voice(runner.post, clock=runner.clock, play=play, **settings)
     except DeviceError as error:
         runner.view.notice(f"{error} Continuing in text mode: the lines are shown instead of spoken.")
-    if play and args.record_to:
+        said = str(error)
+    if args.record_to:  # a recording needs no speaker: try without one, and never fail to record in silence
         try:
-            return open_voice(runner.post, clock=runner.clock, play=False, **settings)
-        except DeviceError:
-            pass
+            if play:
+                return open_voice(runner.post, clock=runner.clock, play=False, **settings)
+        except DeviceError as error:
+            if str(error) != said:
+                runner.view.notice(str(error))
+        runner.view.notice(f"Nothing is recorded to {args.record_to}.")
     return TextVoice(runner.post)
 
 

@@ -284,3 +284,51 @@ def test_forget_says_what_could_not_be_read_before_deleting_it(
     )
     assert out == f"Deleted 2 file(s) from {tmp_path}.\n"
     assert not any(tmp_path.iterdir())
+
+
+def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"assistant {version('couples-trust-assistant')}\n"
+
+
+@pytest.mark.parametrize("command", ["run", "say"])
+def test_every_option_is_explained_in_a_sentence(command: str) -> None:
+    parser = next(
+        action.choices[command] for action in build_parser()._actions if isinstance(action.choices, dict)
+    )  # argparse has no public way to reach a subcommand's parser
+    for action in parser._actions:
+        if action.dest == "help":
+            continue
+        text = action.help or ""
+        assert text[:1].isupper() and text.endswith("."), f"{action.option_strings or action.dest}: {text!r}"
+
+
+@pytest.mark.parametrize(
+    "second", ["the chime /x/start.wav is missing, so this copy of the assistant is incomplete.", "No speaker."]
+)
+def test_a_recording_that_cannot_be_made_is_never_silent(second: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    import assistant.voice.commands
+    from assistant.cli import _open_voice
+    from assistant.errors import DeviceError
+    from tests.fakes import FakeView
+
+    def no_voice(post: object, *, play: bool, **settings: object) -> None:
+        raise DeviceError("No speaker." if play else second)
+
+    monkeypatch.setattr(assistant.voice.commands, "open_voice", no_voice)
+    view = FakeView()
+    args = SimpleNamespace(text=False, record_to="s.wav", voice=None, rate=None, volume=None)
+    runner = SimpleNamespace(post=lambda event: None, view=view, clock=None)
+    _open_voice(args, runner)  # type: ignore[arg-type]
+    reasons = [] if second == "No speaker." else [second]
+    assert view.notices == [
+        "No speaker. Continuing in text mode: the lines are shown instead of spoken.",
+        *reasons,
+        "Nothing is recorded to s.wav.",
+    ]

@@ -11,9 +11,10 @@ import pytest
 from assistant.errors import DeviceError
 from assistant.events import Event
 from assistant.voice.cache import RenderCache
-from assistant.voice.espeak_voice import EspeakVoice
+from assistant.voice.rendered import RenderedVoice
 from assistant.voice.fakes import FakeAudioOut
-from assistant.voice.tts import INSTALL_ESPEAK, EspeakRenderer, TtsWorker, VoiceSettings
+from assistant.voice.espeak_voice import INSTALL_ESPEAK, EspeakEngine
+from assistant.voice.tts import TtsWorker, VoiceSettings
 
 
 def test_pyaudio_missing_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -37,18 +38,18 @@ def test_pyttsx3_missing_names_what_to_install(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setitem(sys.modules, "pyttsx3", None)
 
     with pytest.raises(DeviceError, match="pip install pyttsx3"):
-        EspeakRenderer()
+        EspeakEngine()
 
 
 def test_espeak_missing_stops_the_voice_from_opening_with_the_package_name() -> None:
-    def no_espeak() -> EspeakRenderer:
+    def no_espeak() -> EspeakEngine:
         raise DeviceError(INSTALL_ESPEAK)
 
     posted: queue.Queue[Event] = queue.Queue()
     worker = TtsWorker(RenderCache(), renderer_factory=no_espeak)
 
     with pytest.raises(DeviceError, match="`espeak-ng`"):
-        EspeakVoice(posted.put, FakeAudioOut(), worker=worker, chimes={})
+        RenderedVoice(posted.put, FakeAudioOut(), worker=worker, chimes={})
     assert posted.empty()
 
 
@@ -78,9 +79,9 @@ def test_without_libespeak_ng_the_voice_names_the_package_to_install() -> None:
         from assistant.errors import DeviceError
         from assistant.voice.commands import open_voice, voices_command
         out = io.StringIO()
-        print(voices_command(out), out.getvalue().strip())
+        print(voices_command(out), out.getvalue().strip().splitlines()[-3])
         try:
-            open_voice(queue.Queue().put, play=False)
+            open_voice(queue.Queue().put, voice="espeak:en-us", play=False)
         except DeviceError as error:
             print("DeviceError:", error)
         """
@@ -90,5 +91,5 @@ def test_without_libespeak_ng_the_voice_names_the_package_to_install() -> None:
 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("1 eSpeak NG is not installed") and "`espeak-ng`" in lines[0]
+    assert lines[0].startswith("0 Not available: espeak: eSpeak NG is not installed") and "`espeak-ng`" in lines[0]
     assert lines[1].startswith("DeviceError: eSpeak NG is not installed") and "apt-get install espeak-ng" in lines[1]

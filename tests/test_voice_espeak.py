@@ -15,7 +15,7 @@ from assistant.errors import DeviceError
 from assistant.events import Event, VoiceFinished, VoiceStarted
 from assistant.voice.cache import RenderCache
 from assistant.voice.commands import open_voice, say_command, voices_command
-from assistant.voice.espeak_voice import EspeakVoice
+from assistant.voice.rendered import RenderedVoice
 from assistant.voice.fakes import FakeAudioOut
 from assistant.voice.pcm import RATE, peak, seconds
 from assistant.voice.player import Clip
@@ -28,6 +28,7 @@ pytestmark = pytest.mark.skipif(
 
 TIMEOUT = 10.0
 LINE = "Take a slow breath together, and when you are ready, say next."
+ESPEAK = VoiceSettings("espeak:en-us")
 
 
 @pytest.fixture
@@ -56,16 +57,16 @@ def wait_finished(posted: queue.Queue[Event]) -> list[Event]:
 
 
 def test_a_line_renders_to_speech_of_a_plausible_length(worker: TtsWorker) -> None:
-    pcm = render(worker, LINE, VoiceSettings())
+    pcm = render(worker, LINE, ESPEAK)
 
     assert 2.0 < seconds(pcm) < 8.0
     assert peak(pcm) > 0.1
 
 
 def test_rate_changes_the_length_and_the_cache_keeps_them_apart(worker: TtsWorker) -> None:
-    slow = render(worker, LINE, VoiceSettings(rate=110))
-    fast = render(worker, LINE, VoiceSettings(rate=300))
-    again = render(worker, LINE, VoiceSettings(rate=110))
+    slow = render(worker, LINE, VoiceSettings("espeak:en-us", rate=110))
+    fast = render(worker, LINE, VoiceSettings("espeak:en-us", rate=300))
+    again = render(worker, LINE, VoiceSettings("espeak:en-us", rate=110))
 
     assert seconds(fast) < seconds(slow) * 0.6
     assert again == slow
@@ -85,7 +86,7 @@ def test_an_unknown_voice_is_a_device_error(worker: TtsWorker) -> None:
 def test_a_real_line_reaches_the_fake_speaker_and_stops_early(worker: TtsWorker) -> None:
     posted: queue.Queue[Event] = queue.Queue()
     speaker = FakeAudioOut()
-    voice = EspeakVoice(posted.put, speaker, worker=worker)
+    voice = RenderedVoice(posted.put, speaker, worker=worker, settings=ESPEAK)
     try:
         voice.say(LINE)
         assert wait_finished(posted) == [VoiceStarted(), VoiceFinished(interrupted=False)]
@@ -106,7 +107,7 @@ def test_a_real_line_reaches_the_fake_speaker_and_stops_early(worker: TtsWorker)
 def test_open_voice_without_playing_still_records(tmp_path: Path) -> None:
     posted: queue.Queue[Event] = queue.Queue()
     path = tmp_path / "say.wav"
-    voice = open_voice(posted.put, rate=170, record_to=str(path), play=False)
+    voice = open_voice(posted.put, voice="espeak:en-us", rate=170, record_to=str(path), play=False)
     try:
         voice.say("Hello.")
         voice.chime("end")
@@ -125,7 +126,7 @@ def test_voices_command_lists_english() -> None:
     assert voices_command(out) == 0
 
     text = out.getvalue()
-    assert "gmw/en-us" in text and "English (America)" in text
+    assert "espeak:gmw/en-us" in text and "English (America)" in text
 
 
 def test_say_command_with_an_unknown_voice_fails_in_one_line() -> None:
@@ -147,7 +148,7 @@ def test_say_command_records_a_line(tmp_path: Path) -> None:
     path = tmp_path / "line.wav"
 
     # Plays through the speaker when there is one; otherwise says so and still records.
-    assert say_command("Hi.", out, rate=300, volume=0.1, record_to=str(path)) == 0
+    assert say_command("Hi.", out, voice="espeak:en-us", rate=300, volume=0.1, record_to=str(path)) == 0
 
     assert "Hi." in out.getvalue() and f"Recorded to {path}" in out.getvalue()
     with wave.open(str(path), "rb") as wav:

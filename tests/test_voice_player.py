@@ -11,7 +11,7 @@ from assistant.devices import Voice
 from assistant.events import DeviceLost, Event, VoiceFinished, VoiceStarted
 from assistant.voice.cache import RenderCache
 from assistant.voice.chimes import CHIME_NAMES
-from assistant.voice.espeak_voice import EspeakVoice
+from assistant.voice.rendered import RenderedVoice
 from assistant.voice.fakes import FakeAudioOut, FakeRenderer
 from assistant.voice.pcm import RATE, SAMPLE_WIDTH
 from assistant.voice.tts import TtsWorker, VoiceSettings
@@ -70,19 +70,19 @@ def worker(renderer: FakeRenderer) -> TtsWorker:
 
 
 @pytest.fixture
-def voice(events: Events, speaker: FakeAudioOut, worker: TtsWorker) -> Iterator[EspeakVoice]:
-    voice = EspeakVoice(events.post, speaker, worker=worker, chimes=CHIMES, settings=FULL_VOLUME)
+def voice(events: Events, speaker: FakeAudioOut, worker: TtsWorker) -> Iterator[RenderedVoice]:
+    voice = RenderedVoice(events.post, speaker, worker=worker, chimes=CHIMES, settings=FULL_VOLUME)
     yield voice
     voice.close()
 
 
-def test_is_a_voice(voice: EspeakVoice) -> None:
+def test_is_a_voice(voice: RenderedVoice) -> None:
     protocol_voice: Voice = voice
     assert protocol_voice is voice
 
 
 def test_a_line_reaches_the_speaker_whole_between_started_and_finished(
-    voice: EspeakVoice, events: Events, speaker: FakeAudioOut
+    voice: RenderedVoice, events: Events, speaker: FakeAudioOut
 ) -> None:
     voice.say("Hello there.")
 
@@ -94,7 +94,7 @@ def test_a_line_reaches_the_speaker_whole_between_started_and_finished(
 
 
 def test_lines_and_chimes_play_in_order_as_one_stretch_of_voice(
-    voice: EspeakVoice, events: Events, speaker: FakeAudioOut, renderer: FakeRenderer
+    voice: RenderedVoice, events: Events, speaker: FakeAudioOut, renderer: FakeRenderer
 ) -> None:
     speaker.hold()  # keep everything queued until all three are in
     voice.say("One.")
@@ -110,7 +110,7 @@ def test_lines_and_chimes_play_in_order_as_one_stretch_of_voice(
 
 
 def test_stop_cuts_a_line_mid_sentence_and_drops_the_queue(
-    voice: EspeakVoice, events: Events, speaker: FakeAudioOut
+    voice: RenderedVoice, events: Events, speaker: FakeAudioOut
 ) -> None:
     line = "A long line that will be cut off well before its end, because someone said stop."
     speaker.hold()
@@ -129,7 +129,7 @@ def test_stop_cuts_a_line_mid_sentence_and_drops_the_queue(
     assert speaker.discards >= 1  # at the stop, and again by the player when it sees it
 
 
-def test_the_voice_speaks_again_after_a_stop(voice: EspeakVoice, events: Events, speaker: FakeAudioOut) -> None:
+def test_the_voice_speaks_again_after_a_stop(voice: RenderedVoice, events: Events, speaker: FakeAudioOut) -> None:
     speaker.hold()
     voice.say("Interrupted.")
     assert speaker.wait_for_buffers(1, TIMEOUT)
@@ -144,14 +144,14 @@ def test_the_voice_speaks_again_after_a_stop(voice: EspeakVoice, events: Events,
     assert speaker.played[before:] == FakeRenderer.pcm_of("Again.")
 
 
-def test_stop_when_idle_posts_nothing(voice: EspeakVoice, events: Events) -> None:
+def test_stop_when_idle_posts_nothing(voice: RenderedVoice, events: Events) -> None:
     voice.stop()
     voice.say("After.")
     assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(interrupted=False)]
 
 
 def test_a_repeated_line_comes_from_the_cache(
-    voice: EspeakVoice, events: Events, speaker: FakeAudioOut, renderer: FakeRenderer
+    voice: RenderedVoice, events: Events, speaker: FakeAudioOut, renderer: FakeRenderer
 ) -> None:
     voice.say("Say it again.")
     events.until(VoiceFinished)
@@ -162,7 +162,7 @@ def test_a_repeated_line_comes_from_the_cache(
     assert speaker.played == FakeRenderer.pcm_of("Say it again.") * 2
 
 
-def test_a_rendered_line_is_cached_under_its_settings(voice: EspeakVoice, events: Events, worker: TtsWorker) -> None:
+def test_a_rendered_line_is_cached_under_its_settings(voice: RenderedVoice, events: Events, worker: TtsWorker) -> None:
     voice.say("Short.")
     events.until(VoiceFinished)
     assert worker.cache.get(voice.settings.key("Short.")) == FakeRenderer.pcm_of("Short.")
@@ -185,7 +185,7 @@ def test_a_failing_speaker_is_reported_once_and_the_voice_goes_on(events: Events
         def write(self, pcm: bytes) -> None:
             raise OSError("unplugged")
 
-    voice = EspeakVoice(events.post, BrokenSpeaker(), worker=worker, chimes=CHIMES)
+    voice = RenderedVoice(events.post, BrokenSpeaker(), worker=worker, chimes=CHIMES)
     try:
         voice.say("One.")
         voice.say("Two.")
@@ -201,7 +201,7 @@ def test_a_failing_speaker_is_reported_once_and_the_voice_goes_on(events: Events
 
 def test_close_ends_a_line_being_played(events: Events, worker: TtsWorker) -> None:
     speaker = FakeAudioOut(pace=1.0)  # real time: the line lasts ten seconds
-    voice = EspeakVoice(events.post, speaker, worker=worker, chimes=CHIMES)
+    voice = RenderedVoice(events.post, speaker, worker=worker, chimes=CHIMES)
     voice.say("A line of one hundred characters, which the fake renderer makes ten seconds long......")
     assert speaker.wait_for_buffers(1, TIMEOUT)
 
@@ -219,7 +219,7 @@ def test_started_and_finished_always_alternate(seed: int, events: Events, worker
 
     chooser = random.Random(seed)
     speaker = FakeAudioOut(pace=0.02)  # fifty times real time: stops land anywhere
-    voice = EspeakVoice(events.post, speaker, worker=worker, chimes=CHIMES)
+    voice = RenderedVoice(events.post, speaker, worker=worker, chimes=CHIMES)
     try:
         for step in range(40):
             action = chooser.choice(["say", "say", "chime", "stop"])

@@ -12,7 +12,7 @@ import pytest
 from assistant.events import Event, VoiceFinished
 from assistant.voice.cache import RenderCache
 from assistant.voice.chimes import CHIME_NAMES
-from assistant.voice.espeak_voice import EspeakVoice
+from assistant.voice.rendered import RenderedVoice
 from assistant.voice.fakes import FakeRenderer
 from assistant.voice.pcm import RATE
 from assistant.voice.player import NullAudioOut
@@ -66,7 +66,7 @@ def test_recording_matches_a_scripted_fast_session(recording: Path) -> None:
     clock = FastFakeClock(speed=60)
     posted: queue.Queue[Event] = queue.Queue()
     chime = (np.full(int(0.5 * RATE), 2000, dtype="<i2")).tobytes()
-    voice = EspeakVoice(
+    voice = RenderedVoice(
         posted.put,
         NullAudioOut(),  # no sound device: render and record only
         worker=TtsWorker(RenderCache(), renderer_factory=FakeRenderer),
@@ -134,7 +134,7 @@ def test_a_failing_recording_never_silences_the_voice(recording: Path) -> None:
 
     clock = FastFakeClock(speed=1)
     posted: queue.Queue[Event] = queue.Queue()
-    voice = EspeakVoice(
+    voice = RenderedVoice(
         posted.put,
         NullAudioOut(),
         worker=TtsWorker(RenderCache(), renderer_factory=FakeRenderer),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import queue
+from collections.abc import Callable
 from typing import TextIO
 
 from assistant.devices import Clock, Post, Voice
@@ -10,11 +12,21 @@ from assistant.errors import AssistantError, DeviceError
 from assistant.events import Event, VoiceFinished
 from assistant.portaudio import INSTALL_PYAUDIO
 from assistant.voice.chimes import load_chimes
-from assistant.voice.espeak_voice import EspeakVoice, SteadyClock
+from assistant.voice.engines import Engines
 from assistant.voice.player import AudioOut, NullAudioOut
 from assistant.voice.pyaudio_out import NO_SPEAKER
 from assistant.voice.recorder import SessionRecorder
-from assistant.voice.tts import TtsWorker, VoiceSettings
+from assistant.voice.rendered import RenderedVoice, SteadyClock
+from assistant.voice.tts import (
+    DEFAULT_VOICE,
+    ENGINE_LOCK,
+    ENGINES,
+    FALLBACK_VOICE,
+    NoSuchVoice,
+    TtsWorker,
+    VoiceSettings,
+    split_voice,
+)
 
 SAY_TIMEOUT = 300.0
 """Seconds `assistant say` waits for its line to finish playing."""
@@ -29,29 +41,33 @@ def open_voice(
     record_to: str | None = None,
     clock: Clock | None = None,
     play: bool = True,
+    notice: Callable[[str], None] | None = None,
+    engines: Callable[[], Engines] = Engines,
 ) -> Voice:
-    """The real voice, started; raises DeviceError if eSpeak NG or (with `play`) a speaker is missing.
+    """The real voice, started; raises DeviceError if no engine or (with `play`) no speaker works.
 
-    With `play=False` nothing is played but every line is still rendered, so `record_to`
-    works without any sound device. A rate or volume out of range is a DeviceError too, so a
-    session falls back to text mode instead of crashing.
+    If a neural engine cannot load, `notice` is told once and eSpeak NG speaks instead, at the
+    same rate and volume. With `play=False` nothing is played but every line is still rendered,
+    so `record_to` works without any sound device. A rate or volume out of range is a
+    DeviceError too, so a session falls back to text mode instead of crashing.
     """
     try:
         settings = VoiceSettings.of(voice, rate, volume)
     except ValueError as error:
         raise DeviceError(f"voice settings: {error}") from error
     chimes = load_chimes()  # before anything is opened: a missing chime must not leave an empty recording
-    worker = TtsWorker()
+    worker = TtsWorker(renderer_factory=engines)
     recorder: SessionRecorder | None = None
     out: AudioOut | None = None
     try:
-        worker.wait_ready()  # eSpeak NG first: its error is the more useful one
-        worker.call(lambda renderer: renderer.configure(settings)).result(10.0)
+        worker.wait_ready()
+        # The engine first: its error is the more useful one.
+        settings = _settings_that_load(worker, settings, notice)
         out = _open_speaker() if play else NullAudioOut()
         clock = clock or SteadyClock()
         if record_to is not None:
             recorder = SessionRecorder(record_to, clock)
-        return EspeakVoice(post, out, settings=settings, worker=worker, chimes=chimes, clock=clock, recorder=recorder)
+        return RenderedVoice(post, out, settings=settings, worker=worker, chimes=chimes, clock=clock, recorder=recorder)
     except BaseException:
         worker.close()
         if out is not None:
@@ -61,31 +77,71 @@ def open_voice(
         raise
 
 
+LOAD_TIMEOUT = 60.0
+"""Seconds an engine may take to load its voice (a cold disk, a slow machine)."""
+
+
+def _settings_that_load(
+    worker: TtsWorker, settings: VoiceSettings, notice: Callable[[str], None] | None
+) -> VoiceSettings:
+    """`settings` if its engine loads, else eSpeak NG's (said once through `notice`)."""
+    try:
+        worker.call(lambda engine: engine.configure(settings)).result(LOAD_TIMEOUT)
+        return settings
+    except NoSuchVoice:
+        raise
+    except DeviceError as error:
+        if settings.engine == split_voice(FALLBACK_VOICE)[0]:
+            raise
+        fallback = dataclasses.replace(settings, voice=FALLBACK_VOICE)
+        worker.call(lambda engine: engine.configure(fallback)).result(LOAD_TIMEOUT)
+        if notice is not None:
+            notice(f"The voice {settings.voice} cannot speak here ({str(error).rstrip('.')}); using eSpeak NG instead.")
+        return fallback
+
+
+def once(notice: Callable[[str], None]) -> Callable[[str], None]:
+    """`notice`, but each message only the first time (a voice may be opened twice: no speaker)."""
+    said: set[str] = set()
+
+    def tell(message: str) -> None:
+        if message not in said:
+            said.add(message)
+            notice(message)
+
+    return tell
+
+
 def _open_speaker() -> AudioOut:
     from assistant.voice.pyaudio_out import PyAudioOut  # pyaudio itself is imported only there
 
     return PyAudioOut()
 
 
-def voices_command(out: TextIO) -> int:
-    """`assistant voices`: list the installed eSpeak NG voices; returns the exit code."""
-    worker = TtsWorker()
-    try:
-        worker.wait_ready()
-        voices = worker.call(lambda renderer: renderer.voices()).result(10.0)
-    except DeviceError as error:
-        out.write(f"{error}\n")
+def voices_command(out: TextIO, engines: Callable[[], Engines] = Engines) -> int:
+    """`assistant voices`: every engine's voices as `engine:voice`; returns the exit code."""
+    found = []
+    problems = []
+    all_engines = engines()
+    for name in ENGINES:
+        try:
+            with ENGINE_LOCK:  # eSpeak NG is one state per process: not while a worker renders
+                found.extend(all_engines.voices_of(name))
+        except DeviceError as error:
+            problems.append(f"{name}: {error}")
+    if not found:
+        out.write("".join(f"{problem}\n" for problem in problems))
         return 1
-    finally:
-        worker.close()
-    width = max((len(voice.id) for voice in voices), default=2)
-    languages = max((len(",".join(voice.languages)) for voice in voices), default=9)
-    out.write(f"{'id':<{width}}  {'languages':<{languages}}  name\n")
-    for voice in voices:
+    width = max(len(voice.id) for voice in found)
+    languages = max(len(",".join(voice.languages)) for voice in found)
+    out.write(f"{'voice':<{width}}  {'languages':<{languages}}  name\n")
+    for voice in found:
         out.write(f"{voice.id:<{width}}  {','.join(voice.languages):<{languages}}  {voice.name}\n")
+    for problem in problems:
+        out.write(f"\nNot available: {problem}\n")
     out.write(
-        f"\n{len(voices)} voices. Pick one with --voice ID (a variant too, e.g. en-us+f3); "
-        f"the default is {VoiceSettings().voice}.\n"
+        f"\n{len(found)} voices. Pick one with --voice ENGINE:VOICE (an eSpeak NG variant too, e.g. "
+        f"espeak:en-us+f3); the default is {DEFAULT_VOICE}.\n"
     )
     return 0
 
@@ -108,9 +164,14 @@ def say_command(
         out.write('Nothing to say: give the line in quotes, e.g. assistant say "Hello."\n')
         return 1
     events: queue.Queue[Event] = queue.Queue()
+
+    def show(message: str) -> None:
+        out.write(f"{message}\n")
+
+    notice = once(show)
     try:
         try:
-            speaker = open_voice(events.put, voice=voice, rate=rate, volume=volume, record_to=record_to)
+            speaker = open_voice(events.put, voice=voice, rate=rate, volume=volume, record_to=record_to, notice=notice)
         except DeviceError as error:
             if not (str(error).startswith(NO_SPEAKER) or INSTALL_PYAUDIO in str(error)):
                 raise
@@ -122,6 +183,7 @@ def say_command(
                 volume=volume,
                 record_to=record_to,
                 play=False,
+                notice=notice,
             )
     except (AssistantError, ValueError) as error:
         out.write(f"{error}\n")

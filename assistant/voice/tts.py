@@ -1,42 +1,60 @@
-"""Text to PCM with eSpeak NG through pyttsx3, on one worker thread that alone owns the engine.
+"""The voice engine protocol, the settings that pick a voice, and the one thread that renders.
 
-pyttsx3's own playback on Linux shells out to `aplay` and cannot be interrupted, and its
-`save_to_file` prints to stdout and buffers a whole utterance. So pyttsx3 loads and
-initialises libespeak-ng and sets voice, rate and volume, and we take the samples from its
-eSpeak NG driver's synth callback: they stream into a `Clip` while the player plays them.
-This module is the only one that imports pyttsx3.
+A voice engine (`VoiceEngine`) turns text into 16-bit PCM at `pcm.RATE`, streaming it into a
+`Clip` sentence by sentence. Each real engine is one module named for its technology:
+`hibari_voice` (a small neural voice), `piper_voice` (Piper), `espeak_voice` (eSpeak NG through
+pyttsx3); `engines.Engines` puts them behind one `VoiceEngine`, picking by the `engine:voice`
+name in the settings. The player, the cache, the chimes and the recorder only ever see PCM.
 """
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from assistant.errors import DeviceError
 from assistant.voice.cache import RenderCache, cache_key
-from assistant.voice.pcm import RATE, resample
 from assistant.voice.player import Clip
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_VOICE = "en-us"
+ENGINES: dict[str, str] = {"hibari": "heart", "piper": "joe", "espeak": "en-us"}
+"""Every engine's name and its default voice, the most natural first (`benchmarks/voice.py`)."""
+DEFAULT_VOICE = "hibari:heart"
+"""The most intelligible bundled voice as our own recognizer hears it (`benchmarks/voice.py`)."""
+FALLBACK_VOICE = "espeak:en-us"
+"""What speaks when a neural engine cannot load: eSpeak NG is a system library, always small."""
 DEFAULT_RATE = 150
-"""Words per minute: calm, a little slower than eSpeak's 175."""
+"""Words per minute: calm, a little slower than most engines' own pace."""
 DEFAULT_VOLUME = 0.9
 
 RENDER_TIMEOUT = 30.0
 """Seconds one utterance may take to render before we give up on it."""
 
-INSTALL_ESPEAK = "eSpeak NG is not installed: install the package `espeak-ng` (e.g. `sudo apt-get install espeak-ng`)"
-INSTALL_PYTTSX3 = "pyttsx3 is not installed: run `pip install pyttsx3`"
+ENGINE_LOCK = threading.Lock()
+"""Held around every use of an engine: eSpeak NG is one state per process, shared by all workers."""
 
 _T = TypeVar("_T")
+
+
+class NoSuchVoice(DeviceError):
+    """An engine has no voice by that name: a wrong `--voice`, not a machine that cannot speak."""
+
+
+def split_voice(name: str) -> tuple[str, str]:
+    """`engine:voice` as (engine, voice); a bare engine name means its default voice, any other
+    bare name is an eSpeak NG voice (`en+f3`), as before there were other engines."""
+    engine, colon, voice = name.partition(":")
+    if colon:
+        return engine, voice or ENGINES.get(engine, "")
+    if name in ENGINES:
+        return name, ENGINES[name]
+    return "espeak", name
 
 
 @dataclass(frozen=True)
@@ -44,7 +62,7 @@ class VoiceSettings:
     """How the assistant sounds."""
 
     voice: str = DEFAULT_VOICE
-    """Any eSpeak NG voice name or identifier (`assistant voices`), optionally `+variant`."""
+    """`engine:voice` (`assistant voices` lists them); a bare name is an eSpeak NG voice."""
     rate: int = DEFAULT_RATE
     """Words per minute."""
     volume: float = DEFAULT_VOLUME
@@ -53,8 +71,11 @@ class VoiceSettings:
     @classmethod
     def of(cls, voice: str | None, rate: int | None, volume: float | None) -> VoiceSettings:
         """Settings with defaults for whatever is None; raises ValueError for nonsense."""
+        engine, name = split_voice(voice or DEFAULT_VOICE)
+        if engine not in ENGINES:
+            raise ValueError(f"no voice engine {engine!r}; the engines are {', '.join(ENGINES)}")
         settings = cls(
-            voice=voice or DEFAULT_VOICE,
+            voice=f"{engine}:{name}",
             rate=DEFAULT_RATE if rate is None else int(rate),
             volume=DEFAULT_VOLUME if volume is None else float(volume),
         )
@@ -64,154 +85,55 @@ class VoiceSettings:
             raise ValueError(f"volume must be between 0.0 and 1.0, not {settings.volume}")
         return settings
 
+    @property
+    def engine(self) -> str:
+        """The engine's name: `hibari`, `piper`, `espeak`."""
+        return split_voice(self.voice)[0]
+
+    @property
+    def engine_voice(self) -> str:
+        """The voice's name within its engine: `heart`, `joe`, `en+f3`."""
+        return split_voice(self.voice)[1]
+
     def key(self, text: str) -> str:
         """Cache key of `text` spoken with these settings."""
-        return cache_key(text, self.voice, self.rate, self.volume)
+        engine, name = split_voice(self.voice)
+        return cache_key(text, f"{engine}:{name}", self.rate, self.volume)
 
 
 @dataclass(frozen=True)
 class VoiceInfo:
-    """One installed eSpeak NG voice."""
+    """One voice an engine offers."""
 
     id: str
     name: str
     languages: tuple[str, ...]
 
 
-class Renderer(Protocol):
+class VoiceEngine(Protocol):
     """Turns text into PCM at `pcm.RATE`; used only from the TTS worker thread."""
 
-    def configure(self, settings: VoiceSettings) -> None: ...
-    def render(self, text: str, clip: Clip) -> bool:
-        """Append the samples of `text` to `clip`; true if all came. The worker finishes the clip."""
-
-    def voices(self) -> list[VoiceInfo]: ...
-
-
-class EspeakRenderer:
-    """pyttsx3's eSpeak NG driver, used to render text into clips; not thread safe.
-
-    eSpeak NG is global to the process (one library state, one synth callback), so there is
-    one renderer per process (`shared`), and workers take `LOCK` around every use of it.
-    """
-
-    LOCK = threading.Lock()
-    _shared: EspeakRenderer | None = None
-
-    @classmethod
-    def shared(cls) -> EspeakRenderer:
-        """The process's renderer, made on first use; raises DeviceError if eSpeak NG is missing."""
-        if cls._shared is None:
-            cls._shared = cls()
-        return cls._shared
-
-    def __init__(self) -> None:
-        try:
-            import pyttsx3
-        except ImportError as error:
-            raise DeviceError(INSTALL_PYTTSX3) from error
-        try:
-            # pyttsx3 loads libespeak-ng when its driver module is imported.
-            from pyttsx3.drivers import _espeak
-            from pyttsx3.drivers.espeak import EspeakDriver
-
-            self._engine: Any = pyttsx3.init("espeak")
-        except (ImportError, OSError, RuntimeError) as error:
-            raise DeviceError(INSTALL_ESPEAK) from error
-        self._espeak: Any = _espeak
-        # The driver's static setProperty applies settings at once. Engine.setProperty would
-        # queue them for runAndWait, whose loop in pyttsx3 2.99 never ends without an utterance.
-        self._driver: Any = EspeakDriver
-        self._settings: VoiceSettings | None = None
-        self._rate = RATE
-        """eSpeak NG's output rate: 22050 Hz for its own voices, other rates are resampled."""
-        self._serial = 0
-        self._jobs: dict[int, tuple[Clip, threading.Event]] = {}
-        self._jobs_lock = threading.Lock()
-        # eSpeak NG calls this from its own thread (pyttsx3 opens it in retrieval mode).
-        # It replaces the driver's callback, which would hand finished audio to `aplay`.
-        _espeak.SetSynthCallback(self._on_synth)
-
     def configure(self, settings: VoiceSettings) -> None:
-        """Use these settings for what is rendered next; raises DeviceError for an unknown voice."""
-        if settings == self._settings:
-            return  # eSpeak NG keeps them between utterances
-        self._settings = None
-        try:
-            self._driver.setProperty("voice", settings.voice)
-        except ValueError as error:
-            raise DeviceError(f"eSpeak NG has no voice {settings.voice!r}; `assistant voices` lists them") from error
-        self._driver.setProperty("rate", settings.rate)
-        self._driver.setProperty("volume", settings.volume)
-        self._rate = self._sample_rate()
-        self._settings = settings
+        """Use these settings for what is rendered next; raises DeviceError for a voice it lacks."""
 
-    def _sample_rate(self) -> int:
-        """eSpeak NG's current output rate (pyttsx3 drops the one `espeak_Initialize` returns)."""
-        function = getattr(self._espeak.dll, "espeak_ng_GetSampleRate", None)
-        if function is None:
-            return RATE  # an old libespeak: its voices are all 22050 Hz
-        function.restype = ctypes.c_int
-        rate = int(function())
-        return rate if rate > 0 else RATE
+    def render(self, text: str, clip: Clip) -> bool:
+        """Append the samples of `text` to `clip`, sentence by sentence; true if all came.
 
-    def render(self, text: str, clip: Clip, timeout: float = RENDER_TIMEOUT) -> bool:
-        """Stream the samples of `text` into `clip`; false if cancelled or timed out.
-
-        Raises DeviceError if eSpeak NG refuses the text. The clip is left open: the worker
-        caches the whole sound before finishing it, so a replay right after is a cache hit.
+        Stops early, returning false, once the clip is cancelled. The worker finishes the clip.
         """
-        done = threading.Event()
-        with self._jobs_lock:
-            self._serial += 1
-            serial = self._serial
-            self._jobs[serial] = (clip, done)
-        try:
-            flags = self._espeak.ENDPAUSE | self._espeak.CHARS_UTF8
-            status = self._espeak.Synth(text.encode("utf-8"), flags=flags, user_data=serial)
-            if status != 0:
-                raise DeviceError(f"eSpeak NG refused the text (error {status})")
-            waited = 0.0
-            while not done.wait(0.01):
-                waited += 0.01
-                if clip.cancelled or waited > timeout:
-                    self._espeak.Cancel()  # returns once eSpeak NG has stopped
-                    return False
-            return not clip.cancelled
-        finally:
-            with self._jobs_lock:
-                self._jobs.pop(serial, None)
 
     def voices(self) -> list[VoiceInfo]:
-        """Every installed voice."""
-        found = []
-        for voice in self._engine.getProperty("voices"):
-            languages = tuple(str(code) for code in (voice.languages or ()) if code)
-            found.append(VoiceInfo(id=str(voice.id), name=str(voice.name), languages=languages))
-        return sorted(found, key=lambda voice: voice.id)
+        """Every voice it can speak with, offline."""
 
-    def _on_synth(self, wav: Any, samples: int, events: Any) -> int:
-        """eSpeak NG hands over a buffer of samples and events; return 1 to abort."""
-        try:
-            serial = int(events[0].user_data or 0)
-            with self._jobs_lock:
-                job = self._jobs.get(serial)
-            if job is None:
-                return 1  # a cancelled or timed-out render
-            clip, done = job
-            if clip.cancelled:
-                return 1
-            if samples > 0:
-                clip.append(resample(ctypes.string_at(wav, samples * 2), self._rate, RATE))
-            index = 0
-            while events[index].type != self._espeak.EVENT_LIST_TERMINATED:
-                if events[index].type == self._espeak.EVENT_MSG_TERMINATED:
-                    done.set()
-                index += 1
-            return 0
-        except Exception:  # an exception must not cross back into C
-            _LOGGER.exception("eSpeak NG callback failed")
-            return 1
+
+Renderer = VoiceEngine
+"""The protocol's older name, used by `assistant.demo`."""
+
+
+def _all_engines() -> VoiceEngine:
+    from assistant.voice.engines import Engines  # the engines import their libraries only when used
+
+    return Engines()
 
 
 @dataclass
@@ -222,12 +144,12 @@ class _Job:
 
 
 class TtsWorker:
-    """The one thread that drives eSpeak NG: renders clips in order, runs other engine calls."""
+    """The one thread that drives the voice engines: renders clips in order, runs other engine calls."""
 
     def __init__(
         self,
         cache: RenderCache | None = None,
-        renderer_factory: Callable[[], Renderer] = EspeakRenderer.shared,
+        renderer_factory: Callable[[], VoiceEngine] = _all_engines,
     ) -> None:
         self.cache = cache if cache is not None else RenderCache()
         self._factory = renderer_factory
@@ -244,7 +166,7 @@ class TtsWorker:
         """Fill `clip` with `text` spoken with `settings` (from the cache when possible)."""
         self._queue.put(_Job(clip, text, settings))
 
-    def call(self, function: Callable[[Renderer], _T]) -> Future[_T]:
+    def call(self, function: Callable[[VoiceEngine], _T]) -> Future[_T]:
         """Run `function(renderer)` on the worker thread, in turn with the renders."""
         future: Future[_T] = Future()
 
@@ -265,14 +187,14 @@ class TtsWorker:
 
     def _run(self) -> None:
         try:
-            with EspeakRenderer.LOCK:
-                self._renderer: Renderer = self._factory()
+            with ENGINE_LOCK:
+                self._renderer: VoiceEngine = self._factory()
         except BaseException as error:  # handed to `wait_ready`
             self._ready.set_exception(error)
             return
         self._ready.set_result(None)
         while (job := self._queue.get()) is not None:
-            with EspeakRenderer.LOCK:
+            with ENGINE_LOCK:
                 if isinstance(job, _Job):
                     self._render(job)
                 else:

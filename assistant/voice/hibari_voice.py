@@ -1,0 +1,123 @@
+"""`HibariEngine`: hibari-tts, a small offline neural voice distilled from Kokoro-82M, bundled voices only.
+
+hibari would download its other voices on first use. That never happens here: only voices whose
+model file is inside the installed package (and whose SHA-256 we pinned) are offered or loaded,
+hibari's download function is replaced by one that refuses, and the hub libraries are told to
+stay offline before anything is imported. This module is the only one that imports hibari.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.errors import DeviceError
+from assistant.voice.pcm import RATE, resample
+from assistant.voice.player import Clip
+from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings
+
+_LOGGER = logging.getLogger(__name__)
+
+INSTALL_HIBARI = "hibari-tts is not installed: run `pip install hibari-tts==0.2.1` (or scripts/setup)"
+
+MODELS: dict[str, str] = {"heart": "5f70741d4e900f4e85d0037498736cc1b3e1b9a63a13546a5da1e63abf4fccd8"}
+"""SHA-256 of each voice model that ships inside hibari-tts 0.2.1; no other voice is ever used."""
+SAMPLE_RATE = 24000
+"""Samples per second of hibari's output (resampled to `pcm.RATE`)."""
+NATURAL_RATE = 168.0
+"""Words per minute at hibari's own pace (speed 1.0), over the built-in programme's lines."""
+SPEEDS = (0.5, 2.0)
+"""The speeds hibari accepts: 84 to 336 words per minute; a rate outside is held to the nearest."""
+LOUDNESS = 0.52
+"""Gain that puts hibari's speech at eSpeak NG's loudness, so the chimes sound as loud beside it."""
+SEED = 0
+"""hibari adds random noise to each render; a fixed seed makes a line always sound the same."""
+
+
+def _refuse_download(url: str, dest: str, sha256: str) -> str:
+    raise DeviceError(f"hibari wanted to download {url}; this assistant never downloads anything")
+
+
+class HibariEngine:
+    """The voices that ship inside hibari-tts; models load on first use, each checked by SHA-256."""
+
+    def __init__(self, threads: int = 1) -> None:
+        # hibari fetches voices with urllib, not the hub, but a library it loads one day may not.
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        try:
+            import hibari.voices
+            from hibari import Hibari
+        except ImportError as error:
+            raise DeviceError(INSTALL_HIBARI) from error
+        hibari.voices.download = _refuse_download
+        self._make: Any = Hibari
+        self._registry: dict[str, dict[str, Any]] = hibari.voices.VOICES
+        self._assets = Path(hibari.voices.ASSETS)
+        self._threads = threads
+        self._models: dict[str, Any] = {}
+        self._model: Any = None
+        self._speed = 1.0
+        self._gain = LOUDNESS
+
+    def voices(self) -> list[VoiceInfo]:
+        """The bundled voices: those whose model is in the package and pinned here."""
+        found = []
+        for name, entry in self._registry.items():
+            if name in MODELS and entry.get("bundled") and (self._assets / entry["file"]).is_file():
+                description = f"{entry['accent']} {entry['gender']}, distilled from Kokoro {entry['kokoro']}"
+                found.append(VoiceInfo(id=name, name=description, languages=(str(entry["language"]).lower(),)))
+        return found
+
+    def configure(self, settings: VoiceSettings) -> None:
+        """Load the voice (once) and set its speed and volume; DeviceError for a voice not bundled."""
+        self._model = self._load(settings.engine_voice)
+        low, high = SPEEDS
+        speed = settings.rate / NATURAL_RATE
+        if not low <= speed <= high:
+            _LOGGER.warning("hibari speaks at %d to %d words a minute; using the nearest", low * 168, high * 168)
+        self._speed = min(max(speed, low), high)
+        self._gain = LOUDNESS * settings.volume
+
+    def render(self, text: str, clip: Clip) -> bool:
+        """Stream `text` into `clip` one sentence at a time, so the first is heard at once."""
+        model = self._model
+        assert model is not None, "configure first"
+        for audio in model.stream(text, speed=self._speed, seed=SEED):
+            if clip.cancelled:
+                return False
+            samples = np.clip(np.asarray(audio, dtype=np.float32) * (32767.0 * self._gain), -32768, 32767)
+            clip.append(resample(samples.astype("<i2").tobytes(), SAMPLE_RATE, RATE))
+        return not clip.cancelled
+
+    def _load(self, name: str) -> Any:
+        if name in self._models:
+            return self._models[name]
+        entry = self._registry.get(name)
+        if name not in MODELS or entry is None or not entry.get("bundled"):
+            bundled = ", ".join(voice.id for voice in self.voices()) or "none"
+            raise NoSuchVoice(
+                f"hibari has no bundled voice {name!r} (bundled: {bundled}); "
+                "its other voices would be downloaded, which this assistant never does"
+            )
+        path = self._assets / entry["file"]
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as error:
+            raise DeviceError(f"hibari's voice model {path} cannot be read: {error}; {INSTALL_HIBARI}") from error
+        if digest != MODELS[name]:
+            raise DeviceError(
+                f"hibari's voice model {path} is not the one this assistant was tested with "
+                f"(SHA-256 {digest[:12]}..., expected {MODELS[name][:12]}...); {INSTALL_HIBARI}"
+            )
+        try:
+            model = self._make(voice=name, model=str(path), threads=self._threads)
+            model.phonemize("Ready.")  # loads the lexicon and tagger now, not on the first line
+        except Exception as error:  # noqa: BLE001 - onnxruntime raises its own types
+            raise DeviceError(f"hibari could not load its voice {name!r}: {error}") from error
+        self._models[name] = model
+        return model

