@@ -62,9 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--country", metavar="XX", help="Offer the helplines of country XX (e.g. GB) instead of your locale's."
     )
     run.add_argument("--no-mic", action="store_true", help="Do not listen: you give every cue with the keyboard.")
-    run.add_argument("--voice", help="Speak with this voice instead of the default; `assistant voices` lists them.")
-    run.add_argument("--rate", type=int, help="Speak at this many words per minute (80 to 450).")
-    run.add_argument("--volume", type=float, help="Speak at this volume, from 0.0 (silent) to 1.0 (full).")
+    _voice_options(run)
     run.add_argument("--verbose", action="store_true", help="Log each event's name (never what was said) to stderr.")
     run.add_argument(
         "--record-to",
@@ -103,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     forget.add_argument("--data-dir", metavar="DIR", help="where progress is kept")
 
-    commands.add_parser("voices", help="list the installed eSpeak NG voices", description="List voices.")
+    commands.add_parser("voices", help="list every engine's voices (ENGINE:VOICE)", description="List voices.")
 
     demo = commands.add_parser(
         "demo",
@@ -121,9 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     say = commands.add_parser("say", help="speak one line, to try voice settings", description="Speak one line.")
     say.add_argument("text", help="The line to speak, in quotes.")
-    say.add_argument("--voice", help="Speak with this voice instead of the default; `assistant voices` lists them.")
-    say.add_argument("--rate", type=int, help="Speak at this many words per minute (80 to 450).")
-    say.add_argument("--volume", type=float, help="Speak at this volume, from 0.0 (silent) to 1.0 (full).")
+    _voice_options(say)
     say.add_argument("--record-to", metavar="FILE.wav", help="Also write the line to FILE.wav.")
     return parser
 
@@ -136,6 +132,17 @@ def _version() -> str:
         return version("couples-trust-assistant")
     except PackageNotFoundError:  # run from a folder that was never installed
         return "(not installed)"
+
+
+def _voice_options(parser: argparse.ArgumentParser) -> None:
+    """--voice, --rate and --volume, the same for `run` and `say`."""
+    parser.add_argument(
+        "--voice",
+        metavar="ENGINE:VOICE",
+        help="Speak with this voice instead of hibari:heart (piper:joe, espeak:en-us+f3, ...): `assistant voices`.",
+    )
+    parser.add_argument("--rate", type=int, help="Speak at this many words per minute (80 to 450), with any voice.")
+    parser.add_argument("--volume", type=float, help="Speak at this volume, from 0.0 (silent) to 1.0 (full).")
 
 
 def _positive_float(text: str) -> float:
@@ -346,18 +353,19 @@ def _open_voice(args: argparse.Namespace, runner: Runner) -> Voice:
     play = not args.text
     if not play and not args.record_to:
         return TextVoice(runner.post)
-    from assistant.voice.commands import open_voice
+    from assistant.voice.commands import once, open_voice
 
     settings = {"voice": args.voice, "rate": args.rate, "volume": args.volume, "record_to": args.record_to}
+    notice = once(runner.view.notice)  # a voice that falls back to eSpeak NG says so once
     try:
-        return open_voice(runner.post, clock=runner.clock, play=play, **settings)
+        return open_voice(runner.post, clock=runner.clock, play=play, notice=notice, **settings)
     except DeviceError as error:
         runner.view.notice(f"{error} Continuing in text mode: the lines are shown instead of spoken.")
         said = str(error)
     if args.record_to:  # a recording needs no speaker: try without one, and never fail to record in silence
         try:
             if play:
-                return open_voice(runner.post, clock=runner.clock, play=False, **settings)
+                return open_voice(runner.post, clock=runner.clock, play=False, notice=notice, **settings)
         except DeviceError as error:
             if str(error) != said:
                 runner.view.notice(str(error))
