@@ -14,12 +14,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from assistant.errors import DeviceError
-from assistant.voice.pcm import RATE, resample
+from assistant.voice.pcm import RATE, from_float, resample
 from assistant.voice.player import Clip
-from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings
+from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings, pieces
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -29,11 +27,12 @@ MODELS: dict[str, str] = {"heart": "5f70741d4e900f4e85d0037498736cc1b3e1b9a63a13
 """SHA-256 of each voice model that ships inside hibari-tts 0.2.1; no other voice is ever used."""
 SAMPLE_RATE = 24000
 """Samples per second of hibari's output (resampled to `pcm.RATE`)."""
-NATURAL_RATE = 168.0
-"""Words per minute at hibari's own pace (speed 1.0), over the built-in programme's lines."""
+NATURAL_RATE = 173.0
+"""The `--rate` that hibari's own pace (speed 1.0) matches: over the built-in programme's lines,
+eSpeak NG at 150 and hibari at speed 150 / 173 both speak about 161 words a minute, pauses included."""
 SPEEDS = (0.5, 2.0)
-"""The speeds hibari accepts: 84 to 336 words per minute; a rate outside is held to the nearest."""
-LOUDNESS = 0.52
+"""The speeds hibari accepts: rates 87 to 346; a rate outside is held to the nearest."""
+LOUDNESS = 1.68
 """Gain that puts hibari's speech at eSpeak NG's loudness, so the chimes sound as loud beside it."""
 SEED = 0
 """hibari adds random noise to each render; a fixed seed makes a line always sound the same."""
@@ -79,7 +78,12 @@ class HibariEngine:
         low, high = SPEEDS
         speed = settings.rate / NATURAL_RATE
         if not low <= speed <= high:
-            _LOGGER.warning("hibari speaks at %d to %d words a minute; using the nearest", low * 168, high * 168)
+            _LOGGER.warning(
+                "hibari speaks at %d to %d words a minute: %d cannot be honoured, so the nearest is used",
+                low * NATURAL_RATE,
+                high * NATURAL_RATE,
+                settings.rate,
+            )
         self._speed = min(max(speed, low), high)
         self._gain = LOUDNESS * settings.volume
 
@@ -87,11 +91,11 @@ class HibariEngine:
         """Stream `text` into `clip` one sentence at a time, so the first is heard at once."""
         model = self._model
         assert model is not None, "configure first"
-        for audio in model.stream(text, speed=self._speed, seed=SEED):
-            if clip.cancelled:
-                return False
-            samples = np.clip(np.asarray(audio, dtype=np.float32) * (32767.0 * self._gain), -32768, 32767)
-            clip.append(resample(samples.astype("<i2").tobytes(), SAMPLE_RATE, RATE))
+        for piece in pieces(text):
+            for audio in model.stream(piece, speed=self._speed, seed=SEED):
+                if clip.cancelled:
+                    return False
+                clip.append(resample(from_float(audio, self._gain), SAMPLE_RATE, RATE))
         return not clip.cancelled
 
     def _load(self, name: str) -> Any:

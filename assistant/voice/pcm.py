@@ -72,3 +72,20 @@ def peak(pcm: bytes) -> float:
     if not pcm:
         return 0.0
     return float(np.abs(np.frombuffer(pcm, dtype="<i2").astype(np.int32)).max()) / 32768
+
+
+LIMIT_KNEE = 0.7
+"""Fraction of full scale above which `from_float` bends peaks down instead of clipping them."""
+
+
+def from_float(samples: np.ndarray, gain: float = 1.0) -> bytes:
+    """Float samples (full scale 1.0) times `gain` as 16-bit PCM; peaks above the knee are
+    compressed smoothly towards full scale, so a loud engine is made louder without clipping."""
+    scaled = np.asarray(samples, dtype=np.float32) * gain
+    magnitude = np.abs(scaled)
+    over = magnitude > LIMIT_KNEE
+    if over.any():
+        room = 1.0 - LIMIT_KNEE
+        bent = LIMIT_KNEE + room * np.tanh((magnitude[over] - LIMIT_KNEE) / room)
+        scaled[over] = np.sign(scaled[over]) * bent
+    return (scaled * 32767).astype("<i2").tobytes()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -36,10 +37,30 @@ DEFAULT_VOLUME = 0.9
 RENDER_TIMEOUT = 30.0
 """Seconds one utterance may take to render before we give up on it."""
 
+FIRST_PIECE_WORDS = 6
+"""A line's first sentence longer than this is rendered in two: up to its first comma, then the rest."""
+
 ENGINE_LOCK = threading.Lock()
 """Held around every use of an engine: eSpeak NG is one state per process, shared by all workers."""
 
 _T = TypeVar("_T")
+
+
+def pieces(text: str) -> list[str]:
+    """`text` as the engine should render it: a long first sentence is cut after its first clause.
+
+    Neural engines render a sentence at a time, and a long one takes long, so the first sound
+    waits for it; a short clause first is heard at once, and the rest is ready before it ends.
+    """
+    match = re.search(r"[.!?](?=\s)", text)
+    first_sentence = text if match is None else text[: match.end()]
+    if len(first_sentence.split()) <= FIRST_PIECE_WORDS:
+        return [text]
+    clause = re.search(r"[,;:\u2014](?=\s)", first_sentence)
+    if clause is None:
+        return [text]
+    head, rest = text[: clause.end()], text[clause.end() :].strip()
+    return [head, rest] if rest else [head]
 
 
 class NoSuchVoice(DeviceError):
