@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, TextIO
 from assistant.errors import AssistantError, DeviceError
 
 if TYPE_CHECKING:  # the CLI imports the heavy parts only for the command that needs them
-    from assistant.devices import Ears, Voice
+    from assistant.devices import Clock, Ears, Voice
+    from assistant.programme import Programme
     from assistant.runner import Runner
+    from assistant.web.server import PageServer
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -68,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--record-to",
         metavar="FILE.wav",
         help="Also write everything the assistant says and chimes to FILE.wav (made even with no speaker).",
+    )
+    run.add_argument("--web", action="store_true", help="Also show the session on a page in your browser.")
+    run.add_argument("--no-browser", action="store_true", help="With --web: print the page's address, open no browser.")
+    run.add_argument(
+        "--port", type=_port, metavar="PORT", help="With --web: serve the page on this port (default: any free one)."
     )
 
     programme = commands.add_parser("programme", help="work with programme files")
@@ -153,6 +160,12 @@ def _positive_float(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be more than 0: {text}")
     return value
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    return int(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,7 +285,7 @@ def run_command(args: argparse.Namespace) -> int:
     from assistant.runner import Runner
     from assistant.session import Session
     from assistant.timers import MonotonicClock
-    from assistant.ui import make_view
+    from assistant.ui import ViewGroup, make_view
 
     if args.verbose:  # our own log only: libraries' debug output may quote what they were given
         handler = logging.StreamHandler(sys.stderr)
@@ -290,6 +303,9 @@ def run_command(args: argparse.Namespace) -> int:
         journal.forget_place()
     clock = MonotonicClock(speed=args.fast)
     view = make_view(clock, programme.title)
+    page = _page_server(args, clock, programme)
+    if page:
+        view = ViewGroup(view, page.view)
     session = Session(
         programme,
         saved_place=journal.saved_place(),
@@ -307,6 +323,8 @@ def run_command(args: argparse.Namespace) -> int:
     if not args.auto and not args.no_mic:
         runner.ears = _open_ears(runner)
         session.hears_speech = runner.ears is not None
+    if page:
+        _open_page(page, runner, open_browser=not args.no_browser)
     keyboard = None
     if sys.stdin is not None and not sys.stdin.closed and not args.auto:
         # With no microphone, the keyboard is the only way in: its end means the couple has gone.
@@ -321,6 +339,8 @@ def run_command(args: argparse.Namespace) -> int:
             runner.ears.close()
         runner.voice.close()
         view.close()
+        if page:
+            page.close()  # the page's server stops with the session
         journal.close()
     if outcome.quick_exit:
         return EXIT_OK
@@ -341,6 +361,25 @@ def _two_names(text: str) -> tuple[str, str]:
     if len(names) != 2 or not all(names) or names[0] == names[1]:
         raise AssistantError(f"--partners wants two different names with a comma between them, not {text!r}")
     return names[0], names[1]
+
+
+def _page_server(args: argparse.Namespace, clock: Clock, programme: Programme) -> PageServer | None:
+    """With --web (or --no-browser, --port): the page's server, its port taken but not yet serving."""
+    if not (args.web or args.no_browser or args.port):
+        return None
+    from assistant.web.page import PageView
+    from assistant.web.server import PageServer
+
+    return PageServer(PageView(clock, programme), port=args.port or 0)
+
+
+def _open_page(page: PageServer, runner: Runner, open_browser: bool) -> None:
+    from assistant.web.server import open_in_browser
+
+    url = page.start(runner.post)
+    print(f"Open {url} to see the session on a page (it works on this computer only).", flush=True)
+    if open_browser and not open_in_browser(url):
+        runner.view.notice("No browser could be opened here: open the address above in one.")
 
 
 def _open_voice(args: argparse.Namespace, runner: Runner) -> Voice:

@@ -52,6 +52,45 @@ class View(Protocol):
     def close(self) -> None: ...
 
 
+class ViewGroup:
+    """Several views at once (the terminal and the page): every call goes to each, in order."""
+
+    def __init__(self, *views: View) -> None:
+        self.views = views
+
+    def heading(self, text: str) -> None:
+        for view in self.views:
+            view.heading(text)
+
+    def said(self, text: str) -> None:
+        for view in self.views:
+            view.said(text)
+
+    def notice(self, text: str) -> None:
+        for view in self.views:
+            view.notice(text)
+
+    def heard(self, cue: CueHeard) -> None:
+        for view in self.views:
+            view.heard(cue)
+
+    def update(self, status: Status, countdown: Countdown | None) -> None:
+        for view in self.views:
+            view.update(status, countdown)
+
+    def summary(self, title: str, turns: int, floor_seconds: tuple[tuple[str, float], ...]) -> None:
+        for view in self.views:
+            view.summary(title, turns, floor_seconds)
+
+    def clear(self) -> None:
+        for view in self.views:
+            view.clear()
+
+    def close(self) -> None:
+        for view in self.views:
+            view.close()
+
+
 def format_clock(seconds: float) -> str:
     seconds = max(0, round(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"

@@ -1,0 +1,253 @@
+"""The page in a real browser (Debian's chromium, driven by Playwright) against a real rehearsal:
+`assistant run --web --no-browser --text --no-mic --auto --fast N` as its own process.
+
+Screenshots go to each test's tmp_path, to be looked at, not kept. `scripts/screenshots` uses the
+helpers here to make the README's. Outside CI the tests skip where chromium or Playwright is
+missing; in CI (`scripts/test` installs both) they run, and fail if they cannot.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from assistant.journal import Journal
+from assistant.programme import load_builtin
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+START_TIMEOUT_S = 30.0
+WAIT_MS = 60_000
+"""The longest wait for the page to show something: a rehearsal step on a busy machine."""
+
+MISSING = (
+    "Debian's chromium is not installed (scripts/setup dev installs it)"
+    if not CHROMIUM.exists()
+    else "Playwright is not installed (pip install -e '.[dev]')"
+    if importlib.util.find_spec("playwright") is None
+    else None
+)
+pytestmark = pytest.mark.skipif(MISSING is not None and not os.environ.get("CI"), reason=MISSING or "")
+
+
+class PageRehearsal:
+    """A rehearsal with its page, as a real process; `url` is the address it prints first."""
+
+    def __init__(self, data_dir: Path, fast: float, *args: str) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = data_dir
+        self.out = data_dir / "stdout.txt"
+        self.err = data_dir / "stderr.txt"
+        command = [sys.executable, "-m", "assistant", "run", "--web", "--no-browser", "--text", "--no-mic"]
+        command += ["--auto", "--fast", str(fast), "--data-dir", str(data_dir), "--partners", "Ann,Ben", *args]
+        with self.out.open("w") as out, self.err.open("w") as err:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=_env()
+            )
+        self.url = self._address()
+
+    def _address(self) -> str:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            for line in self.out.read_text().splitlines():
+                if "http://" in line:
+                    # The first line that holds the address starts with "Open" and the address.
+                    assert line.startswith("Open http://127.0.0.1:"), line
+                    return line.split()[1]
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise AssertionError(f"no address printed; stderr: {self.err.read_text()}")
+
+    def wait(self, timeout: float = 30.0) -> int:
+        return self.process.wait(timeout)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+def _env() -> dict[str, str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        env.pop(name, None)  # --no-browser opens nothing anyway; make sure of it
+    return env
+
+
+def launch_chromium(playwright: object) -> Browser:
+    """Debian's chromium, never a browser Playwright downloads."""
+    return playwright.chromium.launch(  # type: ignore[attr-defined, no-any-return]
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+    )
+
+
+# ---- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A rehearsal's page, with its script errors, console errors (a CSP refusal is one) and requests."""
+
+    def __init__(self, page: Page, rehearsal: PageRehearsal) -> None:
+        self.page = page
+        self.rehearsal = rehearsal
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.goto(rehearsal.url)
+
+    def assert_calm(self) -> None:
+        """No script or policy errors, and nothing asked of anywhere but the session's own address."""
+        assert self.errors == []
+        assert self.requests and all(request.startswith(self.rehearsal.url) for request in self.requests)
+
+
+@pytest.fixture
+def watch(browser: Browser, tmp_path: Path) -> Iterator[Callable[..., Watched]]:
+    """Starts a rehearsal at `fast` and opens its page (in a 1280 by 800 window unless told);
+    afterwards checks the page stayed calm, and stops the rehearsal if it still runs."""
+    opened: list[Watched] = []
+
+    def start(fast: float, **context: Any) -> Watched:
+        rehearsal = PageRehearsal(tmp_path / "data", fast)
+        try:
+            page = browser.new_context(**{"viewport": {"width": 1280, "height": 800}, **context}).new_page()
+            opened.append(Watched(page, rehearsal))
+        except BaseException:
+            rehearsal.stop()
+            raise
+        return opened[-1]
+
+    yield start
+    for watched in opened:
+        watched.rehearsal.stop()
+    for watched in opened:
+        watched.assert_calm()
+
+
+# ---- tests -----------------------------------------------------------------------------------
+
+
+def test_the_page_follows_a_rehearsal_step_by_step(watch: Callable[..., Watched], tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    page = watch(10).page
+    expect(page.locator("#heading")).to_contain_text("Step 1: Define trust and intimacy", timeout=WAIT_MS)
+    expect(page.locator("#steps li.current")).to_contain_text("1")
+    expect(page.get_by_role("button", name="Help me")).to_be_visible()
+
+    # The countdown moves by itself between the assistant's messages.
+    clock = page.locator("#clock")
+    expect(clock).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#floor-who")).to_contain_text("has the floor")
+    shown = clock.inner_text()
+    expect(clock).not_to_have_text(shown, timeout=WAIT_MS)
+    expect(page.locator("#caption")).not_to_be_empty()
+    page.screenshot(path=tmp_path / "floor.png")
+
+    expect(page.locator("#heading")).to_contain_text("Step 2: Identify what fractured trust", timeout=WAIT_MS)
+    expect(page.locator("#steps li.done")).to_have_count(1)
+    expect(page.locator("#steps li.current")).to_contain_text("Identify what fractured trust")
+    page.screenshot(path=tmp_path / "step-2.png")
+
+
+def test_a_click_on_your_turn_hands_the_floor_over(watch: Callable[..., Watched], tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    # Slow enough that the simulated couple would leave Ann the floor for a long while.
+    watched = watch(2)
+    page, rehearsal = watched.page, watched.rehearsal
+    expect(page.locator("#floor-who")).to_have_text("Ann has the floor", timeout=WAIT_MS)
+    expect(page.locator("#floor-note")).to_have_text("Ben listens")
+    page.screenshot(path=tmp_path / "ann.png")
+    page.get_by_role("button", name="Your turn").click()
+    expect(page.locator("#heard")).to_have_text("Pressed: your turn")
+    expect(page.locator("#floor-who")).to_have_text("Ben has the floor")
+    page.screenshot(path=tmp_path / "ben.png")
+    assert "done (key)" in rehearsal.out.read_text()  # the terminal view saw the same cue, as a key
+
+
+def test_escape_twice_ends_the_session_quietly_and_blanks_it(watch: Callable[..., Watched], tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    watched = watch(10)
+    page, rehearsal = watched.page, watched.rehearsal
+    expect(page.locator("#heading")).to_contain_text("Step 2:", timeout=WAIT_MS)
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    expect(page.locator("#session")).to_have_count(0)
+    assert page.evaluate("document.body.innerText.trim()") == ""
+    assert page.title().strip("\u200b ") == ""
+    assert rehearsal.wait() == 0
+    page.screenshot(path=tmp_path / "blank.png")
+    # Nothing more on the terminal after the page's address and the lines before the exit...
+    assert "Stopped." not in rehearsal.err.read_text()
+    # ...and the place is kept: the next run offers step 2.
+    journal = Journal(rehearsal.data_dir, load_builtin().title)
+    try:
+        place = journal.saved_place()
+        assert place is not None and place.step == 1
+    finally:
+        journal.close()
+
+
+def test_the_closing_shows_the_summary_and_no_words(watch: Callable[..., Watched], tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    watched = watch(100)
+    page, rehearsal = watched.page, watched.rehearsal
+    expect(page.locator("#ended")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#summary-title")).to_contain_text("Today: time on the floor")
+    expect(page.locator(".summary-row")).to_have_count(2)
+    expect(page.locator("#summary-rows")).to_contain_text("Ann")
+    expect(page.locator("#caption")).to_be_hidden()
+    expect(page.get_by_role("button", name="Next")).to_have_count(0)
+    assert rehearsal.wait() == 0
+    page.screenshot(path=tmp_path / "closing.png")
+
+
+def test_the_page_reads_at_200_percent_zoom_in_dark_mode(watch: Callable[..., Watched], tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    # A 1280 by 800 window at 200%: half as many CSS pixels, each drawn twice as large.
+    page = watch(5, viewport={"width": 640, "height": 400}, device_scale_factor=2, color_scheme="dark").page
+    expect(page.locator("#floor-who")).to_contain_text("has the floor", timeout=WAIT_MS)
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(27, 30, 33)"
+    page.screenshot(path=tmp_path / "zoom-dark.png", full_page=True)
