@@ -37,14 +37,8 @@ class Ears(Protocol):
     def listen_for(self, cues: frozenset[str]) -> None:
         """Only these cues are worth acting on now; an empty set means listen for none."""
 
-    def set_voice_playing(self, playing: bool) -> None:
-        """The assistant's own voice is (or stopped) playing: do not react to it."""
-
-    def learn_next(self, cue: str | None) -> None:
-        """Learn the next take of `cue` a partner says, posting `TakeHeard` (None: stop waiting)."""
-
-    def cue_keyed(self, cue: str) -> None:
-        """A partner gave `cue` by key: if the ears had just missed it, they learn from the miss."""
+    def set_voice_playing(self, playing: bool, line: str = "") -> None:
+        """The assistant's own voice is (or stopped) playing `line`: what is heard of it is not a cue."""
 
     def close(self) -> None: ...
 

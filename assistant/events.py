@@ -88,14 +88,6 @@ class CueUnclear(Event):
 
 
 @dataclass(frozen=True)
-class TakeHeard(Event):
-    """A partner said something while the ears waited for a take of a cue to learn (`LearnTake`)."""
-
-    learned: bool
-    """It was the cue, and the ears keep it; False when it was something else (nothing is kept)."""
-
-
-@dataclass(frozen=True)
 class DeviceLost(Event):
     """A device stopped working; the session goes on without it."""
 
@@ -134,13 +126,6 @@ class Chime(Action):
     """Play a short chime: "start", "halfway", "one_minute", "end"."""
 
     name: str
-
-
-@dataclass(frozen=True)
-class LearnTake(Action):
-    """Have the ears learn the next take of this cue a partner says (None: stop waiting for one)."""
-
-    cue: str | None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from assistant.events import (
     DeviceLost,
     EndSession,
     Event,
-    LearnTake,
     QuickExitRequested,
     QuitRequested,
     RecordNotReady,
@@ -36,7 +35,6 @@ from assistant.events import (
     SpeechStarted,
     SpeechStopped,
     StopVoice,
-    TakeHeard,
     TimerFinished,
     VoiceFinished,
     VoiceStarted,
@@ -113,6 +111,8 @@ class Runner:
         self._answers = Timers(clock)
         self._answer: tuple[S, str] | None = None
         self._voice_busy = False
+        self._lines: list[str] = []
+        """What the voice was asked to say since it last fell quiet: the ears know their own voice by it."""
         self._listening: frozenset[str] | None = None
         self._last_hint = -math.inf
         self._ending: EndSession | None = None
@@ -188,28 +188,26 @@ class Runner:
         now = self.clock.now()
         if _LOGGER.isEnabledFor(logging.DEBUG):  # names only: never a recognised phrase
             detail = f" {event.cue} by {event.source}" if isinstance(event, CueHeard) else ""
-            detail = f" learned={event.learned}" if isinstance(event, TakeHeard) else detail
             _LOGGER.debug("%s%s in %s", type(event).__name__, detail, self.session.state.value)
         if isinstance(event, VoiceStarted):
             self._voice_busy = True
             self._answers.cancel(ANSWER_TIMER)
             if self.ears:
-                self.ears.set_voice_playing(True)
+                self.ears.set_voice_playing(True, " ".join(self._lines))
         elif isinstance(event, VoiceFinished):
             self._voice_busy = False
             if self.ears:
                 self.ears.set_voice_playing(False)
+            self._lines.clear()
             self._carry_out(self.session.handle(event, now))
             if self._ending and self.session.state is S.CLOSING:
                 self._carry_out(self.session.closing_finished())
         elif isinstance(event, CueHeard):
             self.view.heard(event)
             self._carry_out(self.session.handle(event, now))
-            if event.source == "key" and self.ears:
-                self.ears.cue_keyed(event.cue)  # a cue the ears may have just missed
         elif isinstance(event, CueUnclear):
             self._hint_unclear(now)
-        elif isinstance(event, (TimerFinished, SpeechStarted, SpeechStopped, TakeHeard)):
+        elif isinstance(event, (TimerFinished, SpeechStarted, SpeechStopped)):
             self._carry_out(self.session.handle(event, now))
         elif isinstance(event, QuitRequested) and self.session.state is not S.ENDED:
             self._carry_out(self.session.handle(CueHeard("stop", source="key"), now))
@@ -286,6 +284,7 @@ class Runner:
             if isinstance(action, Say):
                 self.view.said(action.text)
                 self._voice_busy = True
+                self._lines.append(action.text)
                 self.voice.say(action.text)
             elif isinstance(action, Chime):
                 self.view.notice(f"chime: {action.name}")
@@ -293,9 +292,6 @@ class Runner:
                 self.voice.chime(action.name)
             elif isinstance(action, StopVoice):
                 self.voice.stop()
-            elif isinstance(action, LearnTake):
-                if self.ears:
-                    self.ears.learn_next(action.cue)
             elif isinstance(action, ShowHeading):
                 self.view.heading(action.text)
             elif isinstance(action, ShowNotice):

@@ -23,7 +23,6 @@ from assistant.events import (
     EndSession,
     Event,
     HoldTimers,
-    LearnTake,
     RecordNotReady,
     RecordRound,
     RecordTimeout,
@@ -37,7 +36,6 @@ from assistant.events import (
     SpeechStopped,
     StartTimer,
     StopVoice,
-    TakeHeard,
     TimerFinished,
     VoiceFinished,
 )
@@ -47,8 +45,6 @@ from assistant.programme.resources import HelpResource
 
 class S(enum.Enum):
     WELCOME = "welcome"
-    LEARNING = "learning your voices"
-    """Each partner says "your turn" once, so the ears know it in their voices."""
     RESUME_OFFER = "resume offer"
     STEP_INTRO = "step intro"
     NOT_READY = "not ready"
@@ -78,7 +74,6 @@ WARNING_TIMER = "warning"
 SILENCE_TIMER = "silence"
 BREAK_TIMER = "break"
 TAKE_BACK_TIMER = "take_back"
-LEARN_TIMER = "learn"
 PHASE_TIMERS = (PHASE_TIMER, HALFWAY_TIMER, WARNING_TIMER, SILENCE_TIMER)
 HALFWAY_CHIME_FROM = 60.0
 """Seconds: phases shorter than this get no halfway chime."""
@@ -89,21 +84,10 @@ talk now and then (benchmarks/HISTORY.md, "Cues in real talk"), and a cut-off tu
 worst of those mistakes; with this it costs a few seconds, not the rest of the turn."""
 TAKE_BACK_MIN_S = 20.0
 """A turn taken back has at least this long left, so the sentence that was cut can be finished."""
-LEARNED_CUE = "done"
-"""The cue each partner says once at the start ("your turn", as the prompts teach it), so the ears
-know it in their own voices: the one said most, and the one whose miss costs most (a partner who
-has finished waits, unheard). Any of its phrases is learned as said. With one take of a word
-from its speaker, 11 more of 100 later takes were heard from real speakers the recognizer never
-met, for about 1 more false accept in 1,000 other words (benchmarks/HISTORY.md, "Learning each
-partner's")."""
-LEARN_WAIT_S = 10.0
-"""Seconds of quiet after asking for a take before asking again."""
-LEARN_TRIES = 2
-"""Takes asked of each partner before going on without theirs."""
 
 FLOOR_STATES = (S.SPEAKING, S.REFLECTING, S.TALKING)
 EXERCISE_STATES = (S.EXERCISE_INTRO, S.SPEAKING, S.REFLECTING, S.CHECKING, S.TALKING)
-GUIDED_STATES = (S.WELCOME, S.LEARNING, S.RESUME_OFFER, S.STEP_INTRO, S.NOT_READY, *EXERCISE_STATES)
+GUIDED_STATES = (S.WELCOME, S.RESUME_OFFER, S.STEP_INTRO, S.NOT_READY, *EXERCISE_STATES)
 """States that `pause` and `timeout` can interrupt, and that the couple can come back to."""
 LIVE_STATES = (*GUIDED_STATES, S.PAUSED, S.BREAK, S.BREAK_OVER, S.CLOSING)
 
@@ -115,13 +99,9 @@ BREAK_EXPLAINED_CUES = ("resume", "next", "yes", "done", "skip")
 """During a time-out these only say how long the break still has: it is not cut short."""
 
 TRANSITIONS: list[dict[str, object]] = [
-    # Welcome, each partner's "your turn" for the ears, and an offer to resume where the couple left off.
-    {"trigger": ["next", "yes"], "source": S.WELCOME, "dest": S.LEARNING, "conditions": "learns_voices"},
-    {"trigger": "take_heard", "source": S.LEARNING, "dest": None, "after": "note_take"},
-    {"trigger": "learn_timer", "source": S.LEARNING, "dest": None, "after": "note_no_take"},
-    {"trigger": ["speech_started", "speech_stopped"], "source": S.LEARNING, "dest": None, "after": "start_learn_timer"},
-    {"trigger": ["next", "yes", "skip", "voices_learned"], "source": [S.WELCOME, S.LEARNING], "dest": S.RESUME_OFFER, "conditions": "has_saved_place"},
-    {"trigger": ["next", "yes", "skip", "voices_learned"], "source": [S.WELCOME, S.LEARNING], "dest": S.STEP_INTRO, "before": "go_to_start"},
+    # Welcome, and an offer to resume where the couple left off.
+    {"trigger": ["next", "yes", "skip"], "source": S.WELCOME, "dest": S.RESUME_OFFER, "conditions": "has_saved_place"},
+    {"trigger": ["next", "yes", "skip"], "source": S.WELCOME, "dest": S.STEP_INTRO, "before": "go_to_start"},
     {"trigger": ["yes", "next"], "source": S.RESUME_OFFER, "dest": S.STEP_INTRO, "conditions": "saved_at_step_start", "before": "go_to_saved_place"},
     {"trigger": ["yes", "next"], "source": S.RESUME_OFFER, "dest": S.EXERCISE_INTRO, "before": "go_to_saved_place"},
     {"trigger": "no", "source": S.RESUME_OFFER, "dest": S.STEP_INTRO, "before": "go_to_start"},
@@ -259,11 +239,6 @@ class Session:
         self.cue_by_voice = False
         """Whether the cue being handled was spoken (a key press is never misheard)."""
         self.take_back: TakeBack | None = None
-        self.learning_from = 0
-        """Index of the partner whose take of `LEARNED_CUE` the ears wait for."""
-        self.learn_tries = 0
-        self.learn_waiting = False
-        """A take has been asked for: its timer starts once the asking has been said."""
         self.return_to: S | None = None
         """Where `resume` (after a pause) or `yes` (after a break) leads back to."""
         self.said_before_pause: list[Action] = []
@@ -311,14 +286,9 @@ class Session:
         elif isinstance(event, SpeechStopped):
             if self.may_trigger("speech_stopped"):
                 self.trigger("speech_stopped", event.seconds)
-        elif isinstance(event, TakeHeard):
-            if self.may_trigger("take_heard"):
-                self.trigger("take_heard", event.learned)
         elif isinstance(event, VoiceFinished):
             self._start_waiting_phase()
             self._open_take_back_window()
-            if self.learn_waiting and self.state is S.LEARNING:
-                self.start_learn_timer()
         return self._take()
 
     def closing_finished(self) -> list[Action]:
@@ -337,8 +307,6 @@ class Session:
     def listen_cues(self) -> frozenset[str]:
         """The cues worth listening for by voice now."""
         valid = frozenset(self.valid_cues())
-        if self.state is S.LEARNING:
-            return valid | {LEARNED_CUE}  # its phrases must be in the grammar to be learned
         if self.state in FLOOR_STATES:
             return valid & (FLOOR_CUES | {"resume"} if self.can_take_back_turn() else FLOOR_CUES)
         return valid
@@ -358,7 +326,7 @@ class Session:
         return self.programme.partners[(self.turn + 1) % 2]
 
     def status(self) -> Status:
-        at_step = self.state not in (S.WELCOME, S.LEARNING, S.RESUME_OFFER, S.CLOSING, S.ENDED)
+        at_step = self.state not in (S.WELCOME, S.RESUME_OFFER, S.CLOSING, S.ENDED)
         step = self.programme.steps[self.place.step]
         exercise = self.exercise
         floor = {S.SPEAKING: self.speaker, S.REFLECTING: self.listener, S.TALKING: "both of you"}.get(self.state)
@@ -378,9 +346,6 @@ class Session:
 
     def saved_at_step_start(self) -> bool:
         return self.saved_place is not None and self.saved_place.exercise == 0 and self.saved_place.turn == 0
-
-    def learns_voices(self) -> bool:
-        return self.hears_speech
 
     def has_help_resources(self) -> bool:
         return bool(self.help_resources)
@@ -450,15 +415,6 @@ class Session:
 
     # ---- entering states: what the couple hears ---------------------------------------------
 
-    def on_enter_LEARNING(self) -> None:
-        self.learning_from, self.learn_tries = 0, 0
-        self._ask_for_take("learn_intro")
-
-    def on_exit_LEARNING(self) -> None:
-        # Whatever leaves (the takes, "skip", a pause), the ears stop waiting for a take.
-        self.learn_waiting = False
-        self._emit(LearnTake(None), CancelTimer(LEARN_TIMER))
-
     def on_enter_STEP_INTRO(self) -> None:
         step = self.programme.steps[self.place.step]
         heading = self.programme.phrase("step_heading", number=self.place.step + 1, title=step.title)
@@ -524,46 +480,6 @@ class Session:
 
     def on_enter_WELCOME(self) -> None:
         self._say_fresh(Say(self.programme.welcome))
-
-    # ---- learning each partner's "your turn" -----------------------------------------------
-
-    def _ask_for_take(self, phrase: str) -> None:
-        partner = self.programme.partners[self.learning_from]
-        self.learn_waiting = True
-        self._emit(CancelTimer(LEARN_TIMER), LearnTake(LEARNED_CUE))
-        self._say_fresh(Say(self.programme.phrase(phrase, partner=partner)))
-
-    def start_learn_timer(self, seconds: float = 0.0) -> None:
-        """After the asking, and again at each start and end of speech: a take is reported soon
-        after its speech ends, so the wait runs out only after quiet (or speech that was no take:
-        a breath, a click, our own echo)."""
-        self.learn_waiting = False
-        self._emit(StartTimer(LEARN_TIMER, LEARN_WAIT_S))
-
-    def note_take(self, learned: bool) -> None:
-        if learned:
-            self._next_partners_take()
-        else:
-            self.note_no_take()
-
-    def note_no_take(self) -> None:
-        if not self.hears_speech:  # the microphone was lost meanwhile: nothing more to learn
-            self.trigger("voices_learned")
-            return
-        self.learn_tries += 1
-        if self.learn_tries < LEARN_TRIES:
-            self._ask_for_take("learn_again")
-            return
-        self._emit(Say(self.programme.phrase("learn_missed", partner=self.programme.partners[self.learning_from])))
-        self._next_partners_take("learn_ask")
-
-    def _next_partners_take(self, phrase: str = "learn_next") -> None:
-        self.learning_from, self.learn_tries = self.learning_from + 1, 0
-        if self.learning_from < len(self.programme.partners):
-            self._ask_for_take(phrase)
-            return
-        self._emit(Say(self.programme.phrase("learn_over")))
-        self.trigger("voices_learned")
 
     # ---- ending phases ---------------------------------------------------------------------
 
@@ -668,8 +584,6 @@ class Session:
         self.phase_paused += self.now - self.paused_at
         self.last_said = self.said_before_pause
         self._emit(ReleaseTimers(), Say(self.programme.phrase("resumed")))
-        if self.state is S.LEARNING:  # leaving it stopped the ears waiting for a take: ask again
-            self._ask_for_take("learn_ask")
 
     def remember_break_place(self) -> None:
         if self.state is S.PAUSED:

@@ -48,21 +48,16 @@ class FakeEars:
     def __init__(self) -> None:
         self.listening: list[frozenset[str]] = []
         self.voice_playing: list[bool] = []
-        self.learning: list[str | None] = []
-        self.keyed: list[str] = []
+        self.lines: list[str] = []
         self.closed = False
 
     def listen_for(self, cues: frozenset[str]) -> None:
         self.listening.append(cues)
 
-    def set_voice_playing(self, playing: bool) -> None:
+    def set_voice_playing(self, playing: bool, line: str = "") -> None:
         self.voice_playing.append(playing)
-
-    def learn_next(self, cue: str | None) -> None:
-        self.learning.append(cue)
-
-    def cue_keyed(self, cue: str) -> None:
-        self.keyed.append(cue)
+        if playing:
+            self.lines.append(line)
 
     def close(self) -> None:
         self.closed = True

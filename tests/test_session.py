@@ -6,9 +6,9 @@ from collections import deque
 
 import pytest
 
-from assistant.events import CUES, CueHeard, Event, Say, TakeHeard, TimerFinished
+from assistant.events import CUES, CueHeard, Event, Say, TimerFinished
 from assistant.programme import Programme, load_builtin
-from assistant.session import BREAK_TIMER, FLOOR_CUES, LEARN_TIMER, PHASE_TIMER, Place, S, Session
+from assistant.session import BREAK_TIMER, FLOOR_CUES, PHASE_TIMER, Place, S, Session
 
 
 def _replay(programme: Programme, saved: Place | None, path: tuple[Event, ...], hears_speech: bool = True) -> Session:
@@ -23,12 +23,10 @@ _EXPLORED: dict[tuple[str, Place | None], dict[S, tuple[Event, ...]]] = {}
 
 
 def _explore(programme: Programme, saved: Place | None = None) -> dict[S, tuple[Event, ...]]:
-    """Breadth-first over every cue, timer and take from the start (with a microphone on, so the
-    partners' "I'm done" is learned): a shortest event path to each state."""
+    """Breadth-first over every cue and timer from the start: a shortest event path to each state."""
     if (programme.source, saved) in _EXPLORED:
         return _EXPLORED[programme.source, saved]
     events = [CueHeard(cue) for cue in CUES] + [TimerFinished(PHASE_TIMER), TimerFinished(BREAK_TIMER)]
-    events += [TakeHeard(learned=True), TakeHeard(learned=False), TimerFinished(LEARN_TIMER)]
     start = _replay(programme, saved, ())
     paths: dict[S, tuple[Event, ...]] = {start.state: ()}
     seen = {(start.state, start.place, start.turn)}

@@ -15,14 +15,15 @@ import numpy as np
 
 from assistant.devices import Ears
 from assistant.ears.calibrate import measure, noise_floor_db, speech_threshold_db
-from assistant.ears.ears import SphinxEars
+from assistant.ears.ears import ListeningEars
 from assistant.ears.listener import CueListener, Heard
 from assistant.ears.microphone import PyAudioMicrophone, WavFileMicrophone, read_wav
-from assistant.ears.spotter import SphinxCueSpotter, Verdict
+from assistant.ears.spotter import CueSpotter, Verdict
+from assistant.ears.worker import SpotterProcess
 from assistant.ears.vad import RATE, Segment
 from assistant.ears.vocabulary import CUE_PHRASES
 from assistant.errors import DeviceError
-from assistant.events import Event, TakeHeard
+from assistant.events import Event
 
 
 def calibration_path() -> Path:
@@ -41,7 +42,7 @@ def load_floor() -> float | None:
 
 def _listener(
     only: list[str] | None,
-    spotter: SphinxCueSpotter,
+    spotter: CueSpotter,
     post: Callable[[Event], None],
     on_verdict: Callable[[Segment, Verdict], None] | None,
 ) -> CueListener:
@@ -50,7 +51,7 @@ def _listener(
     return CueListener(spotter, post, on_verdict=on_verdict)
 
 
-def spot_file(path: str, only: list[str] | None = None, spotter: SphinxCueSpotter | None = None) -> list[Heard]:
+def spot_file(path: str, only: list[str] | None = None, spotter: CueSpotter | None = None) -> list[Heard]:
     """Every cue the recognizer would act on in this WAV file, in order."""
     return spot_samples(read_wav(path), only, spotter)
 
@@ -58,14 +59,17 @@ def spot_file(path: str, only: list[str] | None = None, spotter: SphinxCueSpotte
 def spot_samples(
     samples: np.ndarray,
     only: list[str] | None = None,
-    spotter: SphinxCueSpotter | None = None,
+    spotter: CueSpotter | None = None,
     post: Callable[[Event], None] = lambda event: None,
     on_verdict: Callable[[Segment, Verdict], None] | None = None,
 ) -> list[Heard]:
     """Every cue the recognizer would act on in 16 kHz int16 audio; times are into `samples`.
     The listener's events (speech, cues, near misses) go to `post`, and the spotter's verdict on
     each segment, cue or not, to `on_verdict`."""
-    spotter = spotter or SphinxCueSpotter()
+    if spotter is None:
+        from assistant.ears.spotter import WhisperCueSpotter
+
+        spotter = WhisperCueSpotter()
     listener = _listener(only, spotter, post, on_verdict)
     for chunk in padded(samples):
         listener.feed(chunk)
@@ -95,59 +99,21 @@ def padded(samples: np.ndarray) -> list[np.ndarray]:
     return [pad[0], samples, pad[1]]
 
 
-def learn_take(spotter: SphinxCueSpotter, samples: np.ndarray, cue: str) -> bool:
-    """Offer a recording to the listener's learning mode, listening for every cue, as a session
-    offers a partner's "your turn"; True when the spotter kept it as a take of `cue`."""
-    events: list[Event] = []
-    listener = _listener(None, spotter, events.append, None)
-    listener.learn_next(cue)
-    for chunk in padded(samples):
-        listener.feed(chunk)
-    listener.finish()
-    return any(isinstance(event, TakeHeard) and event.learned for event in events)
-
-
-def _parse_takes(takes: list[str]) -> list[tuple[str, str]] | str:
-    """`CUE=FILE` pairs, or what is wrong with them."""
-    pairs = [tuple(take.split("=", 1)) for take in takes]
-    bad = [take for take, pair in zip(takes, pairs, strict=True) if len(pair) != 2 or pair[0] not in CUE_PHRASES]
-    if bad:
-        return f"--take wants CUE=FILE with a known cue, not {', '.join(bad)}"
-    return [(cue, path) for cue, path in pairs]
-
-
-def cues_command(
-    files: list[str], only: list[str] | None, continuous: bool, out: TextIO, takes: list[str] | None = None
-) -> int:
-    """`assistant cues FILE...`: one JSON line per file (or per cue with `continuous`). Each
-    `--take CUE=FILE` is learned first, as a session learns a partner's take."""
+def cues_command(files: list[str], only: list[str] | None, continuous: bool, out: TextIO) -> int:
+    """`assistant cues FILE...`: one JSON line per file (or per cue with `continuous`). The
+    recognizer runs in its worker process, as in a session."""
     if only:
         unknown = sorted(set(only) - set(CUE_PHRASES))
         if unknown:
             print(f"assistant cues: unknown cue(s): {', '.join(unknown)}", file=sys.stderr)
             return 2
-    learned = _parse_takes(takes or [])
-    if isinstance(learned, str):
-        print(f"assistant cues: {learned}", file=sys.stderr)
-        return 2
     try:
-        spotter = SphinxCueSpotter()
+        spotter = SpotterProcess()
     except DeviceError as exc:
         print(f"assistant cues: {exc}", file=sys.stderr)
         return 1
     status = 0
     try:
-        for cue, path in learned:
-            try:
-                kept = learn_take(spotter, read_wav(path), cue)
-            except DeviceError as exc:
-                print(f"assistant cues: {exc}", file=sys.stderr)
-                return 2
-            if not kept:
-                print(
-                    f"assistant cues: {path} was not learned as a take of {cue}: it did not sound like one",
-                    file=sys.stderr,
-                )
         for path in files:
             try:
                 heard = spot_file(path, only, spotter)
@@ -215,12 +181,12 @@ def open_ears(post: Callable[[Event], None]) -> Ears:
     """The real microphone ears, started; DeviceError says what to install or check."""
     mic = PyAudioMicrophone()
     try:
-        return SphinxEars(mic, post, floor_db=load_floor()).start()
+        return ListeningEars(mic, post, floor_db=load_floor()).start()
     except Exception:
         mic.close()
         raise
 
 
-def open_file_ears(path: str, post: Callable[[Event], None], realtime: bool = True) -> SphinxEars:
+def open_file_ears(path: str, post: Callable[[Event], None], realtime: bool = True) -> ListeningEars:
     """Ears listening to a WAV file instead of the microphone (tests, demos), started."""
-    return SphinxEars(WavFileMicrophone(path, realtime=realtime), post).start()
+    return ListeningEars(WavFileMicrophone(path, realtime=realtime), post).start()

@@ -1,4 +1,4 @@
-"""`SphinxEars`: the listening pipeline on its own thread, behind `assistant.devices.Ears`."""
+"""`ListeningEars`: the listening pipeline on its own thread, behind `assistant.devices.Ears`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from assistant.events import DeviceLost, Event
 _LOGGER = logging.getLogger(__name__)
 
 
-class SphinxEars:
+class ListeningEars:
     """Reads an audio source on a daemon thread and posts speech and cue events."""
 
     def __init__(
@@ -45,7 +45,7 @@ class SphinxEars:
         """Set when the thread has ended (end of a file, close, or a lost device)."""
         self._thread = threading.Thread(target=self._run, name="ears", daemon=True)
 
-    def start(self) -> SphinxEars:
+    def start(self) -> ListeningEars:
         """Begin listening; returns self."""
         self._thread.start()
         return self
@@ -54,17 +54,9 @@ class SphinxEars:
         """Only these cues are worth acting on now; an empty set means listen for none."""
         self.listener.listen_for(cues)
 
-    def learn_next(self, cue: str | None) -> None:
-        """Learn the next take of `cue` a partner says, posting `TakeHeard` (None: stop waiting)."""
-        self.listener.learn_next(cue)
-
-    def cue_keyed(self, cue: str) -> None:
-        """A partner gave `cue` by key: if the ears had just missed it, they learn from the miss."""
-        self.listener.cue_keyed(cue)
-
-    def set_voice_playing(self, playing: bool) -> None:
-        """The assistant's own voice is (or stopped) playing: do not react to it."""
-        self.listener.set_voice_playing(playing)
+    def set_voice_playing(self, playing: bool, line: str = "") -> None:
+        """The assistant's own voice is (or stopped) playing `line`: what is heard of it is not a cue."""
+        self.listener.set_voice_playing(playing, line)
 
     def _run(self) -> None:
         try:

@@ -1,4 +1,4 @@
-"""Which spoken phrases mean which cue: the one table, plus helpers to look phrases up."""
+"""Which spoken phrases mean which cue: the one table, and how a transcript is matched to it."""
 
 from __future__ import annotations
 
@@ -7,33 +7,39 @@ from collections.abc import Iterable
 
 from assistant.events import CUES
 
-# Cue name -> phrases, lower case, words as spelt in the CMU dictionary. Add phrases here;
-# a phrase with a word the dictionary lacks is skipped (and logged) by the spotter.
+# Cue name -> phrases, lower case, as `normalise` leaves a transcript. Add phrases here: a cue is a
+# whole segment that is one of these (after `candidates` takes off a filler word or a repetition).
 CUE_PHRASES: dict[str, tuple[str, ...]] = {
-    "next": ("next", "next step", "continue", "go", "go ahead", "start", "let's begin"),
-    "repeat": ("repeat", "repeat that", "say that again"),
-    "back": ("go back", "previous"),
-    "pause": ("pause", "wait", "hold on"),
-    "resume": ("resume", "carry on", "i'm back"),
-    "done": ("done", "i'm done", "i'm finished", "your turn", "over to you"),
-    "timeout": ("time out", "i need a break"),
-    "stop": ("stop", "end session"),
-    "help": ("help", "what can i say"),
-    "yes": ("yes", "yeah", "ready", "okay"),
-    "no": ("no", "not yet"),
-    "skip": ("skip", "skip this"),
-    "support": ("help me", "we need support"),
+    "next": (
+        "next", "next step", "next one", "continue", "let's continue", "go", "go ahead", "go on",
+        "let's start", "let's begin", "let's go", "move on", "let's move on",
+    ),
+    "repeat": ("repeat", "repeat that", "say that again", "can you repeat that", "come again", "once more"),
+    "back": ("go back", "previous", "back", "back up"),
+    "pause": ("pause", "wait", "hold on", "hang on", "can we pause", "let's pause", "one moment", "wait a moment"),
+    "resume": ("resume", "carry on", "i'm back", "we're back", "keep going"),
+    "done": (
+        "done", "i'm done", "i think i'm done", "i'm finished", "finished", "your turn", "over to you",
+        "that's all", "that's it", "that's all i have", "that's all for me", "your go",
+    ),
+    "timeout": (
+        "time out", "timeout", "i need a time out", "we need a time out", "i need a break", "we need a break",
+        "can we take a break", "let's take a break",
+    ),
+    "stop": ("stop", "end session", "end the session", "stop the session", "quit"),
+    "help": ("help", "what can i say", "what can i do"),
+    "yes": ("yes", "yeah", "yep", "ready", "i'm ready", "we're ready", "okay", "sure"),
+    "no": ("no", "nope", "not yet", "no not yet", "no thanks"),
+    "skip": ("skip", "skip this", "skip it", "skip that"),
+    "support": ("help me", "we need support", "we need help", "i need help"),
 }
 
-# Phrase -> common words it is easily heard for. Whenever the phrase is listened for, these
-# words compete with it in the grammar, so a partner's "right?" is heard as "right", not as
-# "ready" (it was, in 19 of 100 real "right" takes before this table).
-SOUNDS_LIKE: dict[str, tuple[str, ...]] = {
-    "ready": ("right", "write"),
-}
-
-RIVAL_WORDS: frozenset[str] = frozenset(word for words in SOUNDS_LIKE.values() for word in words)
-"""Every word of `SOUNDS_LIKE`: none is a cue phrase."""
+FILLERS_BEFORE: frozenset[str] = frozenset({"okay", "ok", "so", "well", "um", "uh", "oh", "alright", "right", "and"})
+"""A word that may come before a cue phrase without changing it ("okay, your turn")."""
+FILLERS_AFTER: frozenset[str] = frozenset({"please", "now", "then", "thanks", "thank you"})
+"""Words that may follow a cue phrase ("stop, please"; "I'm finished now")."""
+SPELLINGS: dict[str, str] = {"ok": "okay", "o k": "okay", "time-out": "time out", "yea": "yeah", "hold-on": "hold on"}
+"""Ways the recognizer writes a phrase -> the table's spelling (applied to the whole normalised text)."""
 
 MISSING_CUES: frozenset[str] = frozenset(CUES) - frozenset(CUE_PHRASES)
 """Cues the session knows that have no spoken phrase yet (keyboard only); tests keep this empty."""
@@ -43,8 +49,44 @@ PHRASE_TO_CUE: dict[str, str] = {phrase: cue for cue, phrases in CUE_PHRASES.ite
 
 def normalise(text: str) -> str:
     """Lower-case, keep letters and apostrophes, single spaces: how phrases are compared."""
-    text = text.lower().replace("\u2019", "'")
-    return " ".join(re.sub(r"[^a-z' ]+", " ", text).split())
+    text = text.lower().replace("\u2019", "'").replace("-", " ")
+    text = " ".join(re.sub(r"[^a-z' ]+", " ", text).split())
+    text = " ".join(word.strip("'") for word in text.split())
+    return SPELLINGS.get(text, text)
+
+
+def collapse_repeats(words: list[str]) -> list[str]:
+    """One phrase said (or decoded) several times over is that phrase: "yes yes yes" -> "yes".
+    A cut-off last repetition counts ("your turn your turn your"). Anything else is unchanged."""
+    for size in range(1, len(words) // 2 + 1):
+        unit = words[:size]
+        if all(word == unit[i % size] for i, word in enumerate(words)):
+            return unit
+    return words
+
+
+def candidates(text: str) -> list[str]:
+    """The phrases a transcript may stand for, most literal first: itself with repetitions
+    collapsed, then without one leading filler word and one trailing courtesy word."""
+    words = collapse_repeats(normalise(text).split())
+    found = [" ".join(words)]
+    heads = [words, words[1:]] if len(words) > 1 and words[0] in FILLERS_BEFORE else [words]
+    for head in heads:
+        for tail_size in (1, 2):
+            if len(head) > tail_size and " ".join(head[-tail_size:]) in FILLERS_AFTER:
+                found.append(" ".join(collapse_repeats(head[:-tail_size])))
+        found.append(" ".join(collapse_repeats(head)))
+    return list(dict.fromkeys(found))
+
+
+def match(text: str, cues: Iterable[str] | None = None) -> str | None:
+    """The cue phrase a whole transcript is, among the phrases of `cues` (None: all), or None."""
+    allowed = None if cues is None else frozenset(cues)
+    for phrase in candidates(text):
+        cue = PHRASE_TO_CUE.get(phrase)
+        if cue is not None and (allowed is None or cue in allowed):
+            return phrase
+    return None
 
 
 def phrases_for(cues: Iterable[str]) -> list[str]:
@@ -56,13 +98,14 @@ def phrases_for(cues: Iterable[str]) -> list[str]:
     return [p for cue, phrases in CUE_PHRASES.items() if cue in wanted for p in phrases]
 
 
-def grammar_words(cues: Iterable[str]) -> list[str]:
-    """What a grammar listening for these cues holds: their phrases, then the words they sound
-    like (`SOUNDS_LIKE`), which name no cue. Unknown cue names raise ValueError."""
-    phrases = phrases_for(cues)
-    return phrases + sorted({w for p in phrases for w in SOUNDS_LIKE.get(p, ())})
-
-
 def cue_of(phrase: str) -> str | None:
     """The cue a recognised phrase stands for, or None."""
     return PHRASE_TO_CUE.get(normalise(phrase))
+
+
+def is_echo(text: str, line: str) -> bool:
+    """Whether a transcript's words all come from a line the assistant is saying: its own voice
+    heard back through the microphone, not a partner."""
+    heard = normalise(text).split()
+    said = set(normalise(line).split())
+    return bool(heard) and all(word in said for word in heard)

