@@ -64,6 +64,22 @@ def test_the_page_shows_step_floor_countdown_and_cues(page: PageView, clock: Fak
     assert shown["support"] == "Help me"
 
 
+def test_a_step_that_asks_whether_both_agree_offers_yes_first(page: PageView) -> None:
+    asking = Status(S.STEP_INTRO, 2, "Identify what fractured trust", "", None, ("next", "yes", "no", "support"))
+    assert [(cue["label"], cue["primary"]) for cue in page_cues(page, asking)] == [
+        ("Yes", True),
+        ("Next", False),
+        ("Not yet", False),
+    ]
+
+
+def page_cues(page: PageView, status: Status) -> list[dict[str, object]]:
+    page.update(status, None)
+    cues = page.snapshot()["cues"]
+    assert isinstance(cues, list)
+    return cues
+
+
 def test_a_held_timer_is_paused_and_a_time_out_counts_to_the_return(page: PageView, clock: FakeClock) -> None:
     paused = Status(S.PAUSED, 3, "Practise healthy communication", "Speaker and listener", None, ("resume",))
     page.update(paused, Countdown(deadline=None, total=180, remaining_when_held=75))
@@ -197,12 +213,10 @@ OWN = {"Host": f"127.0.0.1:{PORT}"}
         ("POST", f"/{SECRET}/cue", {**OWN, "Origin": "null"}, 403),
         ("POST", f"/{SECRET}/cue", {**OWN, "Origin": "http://127.0.0.1:9999"}, 403),
         ("GET", f"/{SECRET}/events", {**OWN, "Origin": "http://evil.example"}, 403),
-        (
-            "POST",
-            f"/{SECRET}/cue",
-            {**OWN, "Origin": f"http://127.0.0.1:{PORT}", "Sec-Fetch-Site": "same-site"},
-            403,
-        ),
+        ("GET", f"/{SECRET}/", {**OWN, "Sec-Fetch-Site": "none"}, 200),
+        ("GET", f"/{SECRET}/events", {**OWN, "Sec-Fetch-Site": "same-origin"}, 200),
+        ("GET", f"/{SECRET}/", {**OWN, "Sec-Fetch-Site": "cross-site"}, 403),
+        ("POST", f"/{SECRET}/cue", {**OWN, "Origin": f"http://127.0.0.1:{PORT}", "Sec-Fetch-Site": "same-site"}, 403),
     ],
 )
 def test_the_guard_wants_the_secret_this_host_and_this_origin(

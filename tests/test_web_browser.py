@@ -178,6 +178,7 @@ def test_the_page_follows_a_rehearsal_step_by_step(watch: Callable[..., Watched]
     expect(page.locator("#floor-who")).to_contain_text("has the floor")
     shown = clock.inner_text()
     expect(clock).not_to_have_text(shown, timeout=WAIT_MS)
+    expect(page.locator("#caption")).to_be_visible()
     expect(page.locator("#caption")).not_to_be_empty()
     page.screenshot(path=tmp_path / "floor.png")
 
@@ -195,12 +196,26 @@ def test_a_click_on_your_turn_hands_the_floor_over(watch: Callable[..., Watched]
     page, rehearsal = watched.page, watched.rehearsal
     expect(page.locator("#floor-who")).to_have_text("Ann has the floor", timeout=WAIT_MS)
     expect(page.locator("#floor-note")).to_have_text("Ben listens")
+    expect(page.locator("#caption")).to_contain_text("Ann, what does trust mean to you?")
     page.screenshot(path=tmp_path / "ann.png")
     page.get_by_role("button", name="Your turn").click()
     expect(page.locator("#heard")).to_have_text("Pressed: your turn")
     expect(page.locator("#floor-who")).to_have_text("Ben has the floor")
     page.screenshot(path=tmp_path / "ben.png")
     assert "done (key)" in rehearsal.out.read_text()  # the terminal view saw the same cue, as a key
+
+    timer = page.locator("#timer")
+    page.get_by_role("button", name="Pause").click()
+    expect(page.locator("#timer-label")).to_have_text("Paused")
+    expect(timer).to_have_class("timer paused")
+    page.screenshot(path=tmp_path / "paused.png")
+    page.get_by_role("button", name="Resume").click()
+    expect(page.locator("#timer-label")).to_have_text("Time left")
+    page.get_by_role("button", name="Time out").click()
+    expect(page.locator("#timer-label")).to_have_text("Time out: back together in")
+    expect(page.locator("#floor")).to_be_hidden()
+    expect(timer).not_to_have_class("timer paused")
+    page.screenshot(path=tmp_path / "time-out.png")
 
 
 def test_escape_twice_ends_the_session_quietly_and_blanks_it(watch: Callable[..., Watched], tmp_path: Path) -> None:

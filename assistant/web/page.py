@@ -49,6 +49,8 @@ def cue_label(cue: str, state: S | None) -> str:
         return "We're done"
     if cue == "resume" and state in FLOOR_STATES:
         return "Carry on"
+    if cue == "no" and state is S.STEP_INTRO:
+        return "Not yet"
     return CUE_LABELS.get(cue, cue)
 
 
@@ -242,5 +244,7 @@ class PageView:
         if status is None:
             return []
         likely = EXPECTED_CUES.get(status.state)
+        if status.state is S.STEP_INTRO and "no" in status.valid_cues:
+            likely = "yes"  # the step asks whether both agree to go on: "yes" or "not yet"
         cues = sorted((cue for cue in status.valid_cues if cue != SUPPORT_CUE), key=lambda cue: cue != likely)
         return [{"cue": cue, "label": cue_label(cue, status.state), "primary": cue == likely} for cue in cues]

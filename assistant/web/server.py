@@ -91,14 +91,15 @@ class Guard:
         given = path.removeprefix("/").split("/", 1)[0].encode()
         if not hmac.compare_digest(given, self.secret):
             return False
+        # Asked by another page (a page of another port on this machine is "same-site"), not this one
+        # or the address typed or opened from the terminal ("none"); older browsers do not say.
+        if headers.get("sec-fetch-site", "none") not in ("same-origin", "none"):
+            return False
         origin = headers.get("origin")
         if origin is None:
             # Browsers send Origin with every request that changes something; only a GET may lack it.
             return method in SAFE_METHODS
-        if origin != f"http://{host}":
-            return False
-        # A page of another port on this machine is "same-site": only the page itself will do.
-        return headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+        return origin == f"http://{host}"
 
 
 def build_app(view: PageView, post: Post, *, secret: str, port: int) -> Starlette:

@@ -6,6 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const LAST_MINUTE_S = 60;
   const BUTTON_HOLD_MS = 1500;
+  const LONG_CAPTION = 240;
 
   let stream = null;
   let countdown = null; // the snapshot's countdown, and when it arrived
@@ -160,6 +161,7 @@
 
     const caption = page.caption || [];
     setText("caption", caption.length ? caption[caption.length - 1] : "");
+    $("caption").classList.toggle("long", $("caption").textContent.length > LONG_CAPTION);
     setText("caption-before", caption.length > 1 ? caption[caption.length - 2] : "");
     document.querySelector(".captions").classList.toggle("empty", caption.length === 0);
 
