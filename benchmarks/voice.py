@@ -107,12 +107,17 @@ def _number_words(number: int) -> str:
     return str(number)
 
 
+SPELLINGS = {"alright": "all right", "timeout": "time out", "okay": "ok"}
+"""One way to write what sounds the same: the recognizer's spelling is not the voice's error."""
+
+
 def words(text: str) -> list[str]:
     """Text as the words that count: lower case, no punctuation, numbers spelled out."""
     text = text.lower().replace("\u2019", "'").replace("-", " ")
     text = re.sub(r"\d+", lambda match: f" {_number_words(int(match.group()))} ", text)
     text = re.sub(r"[^a-z' ]+", " ", text)
-    return [word.strip("'") for word in text.split() if word.strip("'")]
+    found = [word.strip("'") for word in text.split() if word.strip("'")]
+    return " ".join(SPELLINGS.get(word, word) for word in found).split()
 
 
 def word_errors(reference: list[str], heard: list[str]) -> int:

@@ -11,9 +11,9 @@ import pytest
 from assistant.errors import DeviceError
 from assistant.events import Event
 from assistant.voice.cache import RenderCache
-from assistant.voice.rendered import RenderedVoice
-from assistant.voice.fakes import FakeAudioOut
 from assistant.voice.espeak_voice import INSTALL_ESPEAK, EspeakEngine
+from assistant.voice.fakes import FakeAudioOut
+from assistant.voice.rendered import RenderedVoice
 from assistant.voice.tts import TtsWorker, VoiceSettings
 
 

@@ -15,10 +15,10 @@ from assistant.errors import DeviceError
 from assistant.events import Event, VoiceFinished, VoiceStarted
 from assistant.voice.cache import RenderCache
 from assistant.voice.commands import open_voice, say_command, voices_command
-from assistant.voice.rendered import RenderedVoice
 from assistant.voice.fakes import FakeAudioOut
 from assistant.voice.pcm import RATE, peak, seconds
 from assistant.voice.player import Clip
+from assistant.voice.rendered import RenderedVoice
 from assistant.voice.tts import TtsWorker, VoiceSettings
 
 pytestmark = pytest.mark.skipif(

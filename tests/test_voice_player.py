@@ -11,9 +11,9 @@ from assistant.devices import Voice
 from assistant.events import DeviceLost, Event, VoiceFinished, VoiceStarted
 from assistant.voice.cache import RenderCache
 from assistant.voice.chimes import CHIME_NAMES
-from assistant.voice.rendered import RenderedVoice
 from assistant.voice.fakes import FakeAudioOut, FakeRenderer
 from assistant.voice.pcm import RATE, SAMPLE_WIDTH
+from assistant.voice.rendered import RenderedVoice
 from assistant.voice.tts import TtsWorker, VoiceSettings
 
 TIMEOUT = 5.0

@@ -12,11 +12,11 @@ import pytest
 from assistant.events import Event, VoiceFinished
 from assistant.voice.cache import RenderCache
 from assistant.voice.chimes import CHIME_NAMES
-from assistant.voice.rendered import RenderedVoice
 from assistant.voice.fakes import FakeRenderer
 from assistant.voice.pcm import RATE
 from assistant.voice.player import NullAudioOut
 from assistant.voice.recorder import SessionRecorder
+from assistant.voice.rendered import RenderedVoice
 from assistant.voice.tts import TtsWorker, VoiceSettings
 
 TIMEOUT = 5.0

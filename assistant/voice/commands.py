@@ -154,6 +154,7 @@ def say_command(
     rate: int | None = None,
     volume: float | None = None,
     record_to: str | None = None,
+    engines: Callable[[], Engines] = Engines,
 ) -> int:
     """`assistant say "text"`: speak one line (to try settings); returns the exit code.
 
@@ -171,7 +172,9 @@ def say_command(
     notice = once(show)
     try:
         try:
-            speaker = open_voice(events.put, voice=voice, rate=rate, volume=volume, record_to=record_to, notice=notice)
+            speaker = open_voice(
+                events.put, voice=voice, rate=rate, volume=volume, record_to=record_to, notice=notice, engines=engines
+            )
         except DeviceError as error:
             if not (str(error).startswith(NO_SPEAKER) or INSTALL_PYAUDIO in str(error)):
                 raise
@@ -184,6 +187,7 @@ def say_command(
                 record_to=record_to,
                 play=False,
                 notice=notice,
+                engines=engines,
             )
     except (AssistantError, ValueError) as error:
         out.write(f"{error}\n")

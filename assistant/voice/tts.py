@@ -10,6 +10,7 @@ name in the settings. The player, the cache, the chimes and the recorder only ev
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import re
 import threading
@@ -44,6 +45,17 @@ ENGINE_LOCK = threading.Lock()
 """Held around every use of an engine: eSpeak NG is one state per process, shared by all workers."""
 
 _T = TypeVar("_T")
+
+
+OFFLINE_ENVIRONMENT = {"HF_HUB_OFFLINE": "1", "ORT_DISABLE_TELEMETRY": "1"}
+"""Set before a neural engine imports its libraries. onnxruntime 1.32 from PyPI starts Microsoft's
+telemetry on import, writing a device id to ~/.cache/Microsoft/DeveloperTools unless told not to;
+hub libraries would fetch models unless told to stay offline."""
+
+
+def keep_offline() -> None:
+    """Tell onnxruntime and the hub libraries, before they are imported, never to phone home."""
+    os.environ.update(OFFLINE_ENVIRONMENT)
 
 
 def pieces(text: str) -> list[str]:
