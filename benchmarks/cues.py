@@ -1,21 +1,19 @@
 """Benchmark of the cue spotter: real speech, synthetic voices, noise, continuous conversation.
 
-    .venv/bin/python benchmarks/cues.py [--quick] [--compare] [--unseen DIR]... [--conversation DIR]...
-                                        [--in-context] [--unadapted]
+    .venv/bin/python benchmarks/cues.py [--quick] [--unseen DIR]... [--conversation DIR]... [--in-context]
 
 Real speech comes from ../shared/speech (never copied here). `--unseen DIR` (repeatable) adds real
 clips the recognizer was never tuned on, in Speech Commands' layout (DIR/<word>/*.wav); clips that
-are also in ../shared are left out by their source path, and so are the speakers the acoustic
-model's adaptation was fitted on (`ADAPTED_SPEAKERS`). `--conversation DIR` adds real
+are also in ../shared are left out by their source path. `--conversation DIR` adds real
 continuous speech (every DIR/**/*.wav, read or conversational, with no cue in it) heard while a
 partner holds the floor: the false cues per hour. Repeated, each folder gets its line and all of
 them one more (benchmarks/sets/conversation*.csv list the two sets measured so far).
 `--in-context` says the real cue clips after the end of the first folder's talk, with pauses of
 0.25 to 1 s: what the rule "a cue follows a pause" costs.
 Synthetic speech is made with espeak-ng into .work/cues-bench (gitignored) and mixed with pink
-noise from sox. The rows "session's worker processes" hear the cue clips once more as a session
-does, with the phone side in a process of its own beside the spotter: their latency is the
-session's (the other rows decide one pass after another, in this process).
+noise from sox. The rows "session's worker process" hear the cue clips once more as a session
+does, the recognizer in a process of its own: their latency is the session's (the other rows
+decide one pass after another, in this process). `BASELINE` keeps the last PocketSphinx figures.
 Prints a table; the last line is one JSON object with the headline figures.
 """
 
@@ -42,7 +40,7 @@ from assistant.ears.calibrate import noise_floor_db  # noqa: E402
 from assistant.ears.commands import spot_samples  # noqa: E402
 from assistant.ears.listener import CueListener  # noqa: E402
 from assistant.ears.microphone import read_wav  # noqa: E402
-from assistant.ears.spotter import ADAPTATION_DIR, SphinxCueSpotter, SpotterConfig  # noqa: E402
+from assistant.ears.spotter import CueSpotter, WhisperCueSpotter  # noqa: E402
 from assistant.ears.vad import FRAME, RATE, frame_levels  # noqa: E402
 from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE  # noqa: E402
 from assistant.ears.worker import SpotterProcess  # noqa: E402
@@ -53,9 +51,11 @@ from benchmarks.speech_commands_layout import speaker_of  # noqa: E402
 SPEECH = ROOT.parent / "shared" / "speech"
 CACHE = ROOT / ".work" / "cues-bench"
 REAL_CUES = {"yes": "yes", "no": "no", "stop": "stop", "go": "next"}
-ADAPTED_SPEAKERS = frozenset((ADAPTATION_DIR / "speakers.txt").read_text(encoding="ascii").split())
-"""Speech Commands speakers the shipped MLLR transform was fitted on (benchmarks/adapt_model.py):
-their clips are not unseen, so no figure counts them."""
+BASELINE = (
+    "PocketSphinx baseline (the spotter until 2026-12-05, benchmarks/HISTORY.md): real speech 12/20, "
+    "v0.01 unseen 15/20, v0.02 test set (117 speakers) 447/726 = 62% with 19/1,251 = 1.5% false accepts; "
+    "real + 10 dB noise 5/20; 1 false floor cue in 117.7 min of real talk"
+)
 ALL = sorted(CUE_PHRASES)
 
 # Ordinary words and couple-talk for the synthetic distractors and the continuous stream.
@@ -222,7 +222,7 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
-def evaluate(name: str, items: list[Item], spotter: SphinxCueSpotter, cues: list[str]) -> Result:
+def evaluate(name: str, items: list[Item], spotter: CueSpotter, cues: list[str]) -> Result:
     """Each item as a file would be run by `assistant cues`: first cue heard counts."""
     res = Result(name)
     for it in items:
@@ -260,7 +260,7 @@ def session_listen_sets() -> dict[str, frozenset[str]]:
     return sets
 
 
-def evaluate_as_session(items: list[Item], spotter: SphinxCueSpotter) -> Result:
+def evaluate_as_session(items: list[Item], spotter: CueSpotter) -> Result:
     """Each cue clip heard in the state where it is said; each other clip in every such state."""
     res = Result("real speech, session's cue sets")
     sets = session_listen_sets()
@@ -277,7 +277,7 @@ in a word, and the verdict on a clip can flip with that alignment alone, so each
 heard with these five alignments: a steadier figure than one pass over 20 cue clips."""
 
 
-def evaluate_at_offsets(items: list[Item], spotter: SphinxCueSpotter, name: str = "real speech") -> Result:
+def evaluate_at_offsets(items: list[Item], spotter: CueSpotter, name: str = "real speech") -> Result:
     res = Result(f"{name}, {len(FRAME_OFFSETS)} frame offsets")
     for cut in FRAME_OFFSETS:
         shifted = [replace(it, samples=it.samples[cut:], end_s=it.end_s - cut / RATE) for it in items]
@@ -296,9 +296,8 @@ def real_items() -> list[Item]:
 
 
 def unseen_items(folder: Path) -> list[Item]:
-    """Speech Commands clips in `folder`/<word>/*.wav that ../shared/speech does not hold, of
-    speakers the acoustic model was not adapted to."""
-    return speech_commands_items(folder, lambda speaker: speaker not in ADAPTED_SPEAKERS)
+    """Speech Commands clips in `folder`/<word>/*.wav that ../shared/speech does not hold."""
+    return speech_commands_items(folder, lambda speaker: True)
 
 
 def speech_commands_items(folder: Path, keep: Callable[[str], bool]) -> list[Item]:
@@ -345,7 +344,7 @@ def noisy(items: list[Item], snr: float) -> list[Item]:
     return out
 
 
-def near_miss_hints(items: list[Item], spotter: SphinxCueSpotter) -> dict[str, list[int]]:
+def near_miss_hints(items: list[Item], spotter: CueSpotter) -> dict[str, list[int]]:
     """How often the "not sure that was a cue" hint would show, as the session listens: for each
     missed and each heard cue clip in its state, and each other word in the states that await an
     answer (not SPEAKING, where the hint is never shown). Counts are [hinted, of]."""
@@ -408,7 +407,7 @@ class FalseCues:
         )
 
 
-def continuous(spotter: SphinxCueSpotter, real: list[Item], quick: bool) -> FalseCues:
+def continuous(spotter: CueSpotter, real: list[Item], quick: bool) -> FalseCues:
     """Long stretches of non-cue speech, listening for the floor cues only."""
     parts: list[np.ndarray] = []
     others = [it for it in real if it.expected is None]
@@ -433,7 +432,7 @@ def continuous(spotter: SphinxCueSpotter, real: list[Item], quick: bool) -> Fals
     return FalseCues(len(stream) / RATE, heard, time.process_time() - started)
 
 
-def silence_rtf(spotter: SphinxCueSpotter) -> float:
+def silence_rtf(spotter: CueSpotter) -> float:
     """CPU per second of audio while the room is quiet (the usual case while listening)."""
     rng = np.random.default_rng(2)
     stream = np.round(rng.standard_normal(60 * RATE) * 30).astype(np.int16)
@@ -444,7 +443,7 @@ def silence_rtf(spotter: SphinxCueSpotter) -> float:
     return (time.process_time() - started) / 60.0
 
 
-def conversation(spotter: SphinxCueSpotter, folder: Path, cues: frozenset[str] = FLOOR_CUES) -> FalseCues:
+def conversation(spotter: CueSpotter, folder: Path, cues: frozenset[str] = FLOOR_CUES) -> FalseCues:
     """Real continuous speech, each file a stretch of live listening for `cues` (by default the
     floor's): every cue heard is a false one (the files are chosen to hold no cue said as one)."""
     files = sorted(folder.rglob("*.wav"))
@@ -477,18 +476,18 @@ def combined(parts: dict[str, FalseCues]) -> FalseCues:
     )
 
 
-def all_talk(spotter: SphinxCueSpotter, folders: list[Path], cues: frozenset[str] = FLOOR_CUES) -> FalseCues:
+def all_talk(spotter: CueSpotter, folders: list[Path], cues: frozenset[str] = FLOOR_CUES) -> FalseCues:
     """`conversation` over several folders, as one stretch of talk."""
     return combined({folder.name: conversation(spotter, folder, cues) for folder in folders})
 
 
-def conversation_while_waiting(spotter: SphinxCueSpotter, folders: list[Path]) -> dict[str, FalseCues]:
+def conversation_while_waiting(spotter: CueSpotter, folders: list[Path]) -> dict[str, FalseCues]:
     """`all_talk` with the cue set of each waiting state."""
     sets = session_listen_sets()
     return {state: all_talk(spotter, folders, sets[state]) for state in WAITING_STATES}
 
 
-def false_take_backs(spotter: SphinxCueSpotter, folder: Path) -> tuple[list[str], int]:
+def false_take_backs(spotter: CueSpotter, folder: Path) -> tuple[list[str], int]:
     """Each real talk file's start as the next partner's first words after a spoken "I'm done",
     while the speaker may still say "carry on" (`Session.take_back_turn`): which files would give
     the floor back wrongly, and of how many."""
@@ -569,7 +568,7 @@ class InContext:
         }
 
 
-def in_context(spotter: SphinxCueSpotter, cue_items: list[Item], folder: Path) -> InContext:
+def in_context(spotter: CueSpotter, cue_items: list[Item], folder: Path) -> InContext:
     """Real cue clips said after real talk (the end of a `--conversation` file) with pauses of
     `CONTEXT_PAUSES`, each heard with its state's cue set as a session would: how many are still
     heard, against the same clips alone, and how far the heard cue's end is from the word's."""
@@ -637,28 +636,29 @@ take five times as long)."""
 
 
 def through_worker(sets: dict[str, list[Item]]) -> dict[str, Result]:
-    """The cue clips of each set judged as the session judges them: by the two worker processes,
-    the phone side beside the spotter (`assistant/ears/worker.py`). Their decoders' running
-    cepstral mean has another history than the one spotter's above (which heard the other words
-    too), so a borderline clip or two may go the other way; the latency is the point."""
+    """The cue clips of each set judged as the session judges them: by the worker process
+    (`assistant/ears/worker.py`). The verdicts are the same as in this process; the latency is
+    the point."""
     worker = SpotterProcess()
     try:
         rows = {}
         for name, items in sets.items():
             cues = [it for it in items if it.expected]
-            rows[name] = evaluate(f"{name}: cues, session's worker processes", cues, worker, ALL)  # type: ignore[arg-type]
+            rows[name] = evaluate(f"{name}: cues, session's worker process", cues, worker, ALL)  # type: ignore[arg-type]
         return rows
     finally:
         worker.close()
 
 
-def unseen_rows_for(folder_name: str, items: list[Item], spotter: SphinxCueSpotter) -> list[Result]:
-    """One pass with every cue, the session's cue sets, and for a small set the frame offsets."""
+def unseen_rows_for(folder_name: str, items: list[Item], spotter: CueSpotter) -> list[Result]:
+    """One pass with every cue, the session's cue sets, pink noise at 10 dB SNR, and for a small
+    set the frame offsets."""
     name = f"unseen {folder_name}"
     rows = [evaluate(name, items, spotter, ALL)]
     session = evaluate_as_session(items, spotter)
     session.name = f"{name}, session's cue sets"
     rows.append(session)
+    rows.append(evaluate(f"{name}, 10 dB noise", noisy(items, 10.0), spotter, ALL))
     if len(items) <= OFFSETS_UP_TO:
         rows.append(evaluate_at_offsets(items, spotter, name))
     return rows
@@ -666,7 +666,7 @@ def unseen_rows_for(folder_name: str, items: list[Item], spotter: SphinxCueSpott
 
 def unseen_summary(rows: list[Result]) -> dict[str, float]:
     """The JSON figures of one `unseen_rows_for` set."""
-    keys = ["", "session_sets_", "offsets_"]
+    keys = ["", "session_sets_", "noise10_", "offsets_"]
     summary: dict[str, float] = {"cue_clips": rows[0].n_cue, "other_clips": rows[0].n_other}
     for key, row in zip(keys, rows, strict=False):  # the offsets row only for a small set
         summary[f"{key}correct_pct"] = round(row.correct_pct, 1)
@@ -674,80 +674,9 @@ def unseen_summary(rows: list[Result]) -> dict[str, float]:
     return summary
 
 
-def held_out(real: list[Item]) -> list[str]:
-    """Tune the base threshold on half the speakers, report on the other half (and swap)."""
-    speakers = sorted({it.speaker for it in real})
-    halves = [set(speakers[0::2]), set(speakers[1::2])]
-    lines = []
-    for k, tune in enumerate(halves):
-        tune_items = [it for it in real if it.speaker in tune]
-        test_items = [it for it in real if it.speaker not in tune]
-        best: tuple[float, float] | None = None
-        for base in (-1400.0, -1500.0, -1600.0, -1700.0, -1800.0):
-            sp = SphinxCueSpotter(SpotterConfig(base_threshold=base))
-            r = evaluate("tune", tune_items, sp, ALL)
-            sp.close()
-            # Most correct cues with false accepts at or under 2%.
-            score = r.correct_pct if r.false_pct <= 2.0 else -r.false_pct
-            if best is None or score > best[1]:
-                best = (base, score)
-        assert best is not None
-        sp = SphinxCueSpotter(SpotterConfig(base_threshold=best[0]))
-        r = evaluate("test", test_items, sp, ALL)
-        sp.close()
-        lines.append(
-            f"fold {k}: tuned base {best[0]:.0f} on {len(tune)} speakers; on the other "
-            f"{len(speakers) - len(tune)}: correct {r.correct}/{r.n_cue} ({r.correct_pct:.0f}%), "
-            f"false {r.false}/{r.n_other} ({r.false_pct:.1f}%)"
-        )
-    return lines
-
-
-def compare(real: list[Item]) -> list[str]:
-    """The approaches tried, on the real clips, all cues listened for."""
-    import pocketsphinx
-
-    lines = []
-    # 1. A plain JSGF grammar of every phrase: whatever it outputs is taken as the cue.
-    dec = pocketsphinx.Decoder(lm=None, loglevel="FATAL")
-    dec.add_jsgf_string("g", "#JSGF V1.0;\ngrammar g;\npublic <c> = " + " | ".join(PHRASE_TO_CUE) + ";\n")
-    dec.activate_search("g")
-    ok = fa = 0
-    n_cue = n_other = 0
-    for it in real:
-        dec.start_utt()
-        dec.process_raw(it.samples.tobytes(), full_utt=True)
-        dec.end_utt()
-        hyp = dec.hyp()
-        cue = PHRASE_TO_CUE.get(hyp.hypstr if hyp else "")
-        if it.expected is None:
-            n_other += 1
-            fa += cue is not None
-        else:
-            n_cue += 1
-            ok += cue == it.expected
-    lines.append(
-        f"JSGF grammar only:            correct {100 * ok / n_cue:5.1f}%  false accepts {100 * fa / n_other:5.1f}%"
-    )
-    for label, cfg in (
-        ("grammar + KWS threshold:      ", SpotterConfig(verifier="kws")),
-        ("  ... KWS without quiet tail: ", SpotterConfig(kws_tail_s=0.0)),
-        ("grammar + alignment LR:       ", SpotterConfig(verifier="alignment", align_threshold=2.0)),
-        ("grammar + KWS + alignment:    ", SpotterConfig(verifier="both")),
-        ("grammar + KWS, weakest phone: ", SpotterConfig()),
-        ("  ... without stand-apart:    ", SpotterConfig(max_lead_s=9, max_trail_s=9)),
-    ):
-        sp = SphinxCueSpotter(cfg)
-        r = evaluate(label, real, sp, ALL)
-        sp.close()
-        lines.append(f"{label}correct {r.correct_pct:5.1f}%  false accepts {r.false_pct:5.1f}%")
-    return lines
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer voices, phrases and sentences")
-    parser.add_argument("--compare", action="store_true", help="also compare approaches and folds")
     parser.add_argument(
         "--unseen",
         type=Path,
@@ -769,9 +698,6 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also say the real cue clips after talk from --conversation, with short pauses",
     )
-    parser.add_argument(
-        "--unadapted", action="store_true", help="decode with the acoustic model as shipped, without its MLLR transform"
-    )
     args = parser.parse_args(argv)
     for option, folders in (("--unseen", args.unseen), ("--conversation", args.conversation)):
         names = [folder.name for folder in folders]
@@ -783,12 +709,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"real speech not found at {SPEECH}", file=sys.stderr)
         return 2
     have_synth = shutil.which("espeak-ng") is not None and shutil.which("sox") is not None
-    spotter = SphinxCueSpotter(SpotterConfig(mllr=None) if args.unadapted else None)
+    spotter = WhisperCueSpotter()
     real = real_items()
     rows: list[Result] = [evaluate("real speech", real, spotter, ALL)]
     rows.append(evaluate_as_session(real, spotter))
     rows.append(evaluate_at_offsets(real, spotter))
-    rows.append(evaluate("real speech, 10 dB noise", noisy(real, 10.0), spotter, ALL))
+    for snr in (20.0, 10.0, 5.0):
+        rows.append(evaluate(f"real speech, {snr:g} dB noise", noisy(real, snr), spotter, ALL))
     unseen = {folder.name: unseen_items(folder) for folder in args.unseen}  # read once, heard three ways
     unseen_rows = {name: unseen_rows_for(name, items, spotter) for name, items in unseen.items()}
     if have_synth:
@@ -827,7 +754,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"missed on real speech: {', '.join(rows[0].misses) or 'none'}")
     print(f"false accepts on real speech: {', '.join(rows[0].accepts) or 'none'}")
     for folder_name, (first, *rest) in unseen_rows.items():
-        if len(rest) == 2:  # a small set, with its offsets row: a long list would help nobody
+        if len(rest) == 3:  # a small set, with its offsets row: a long list would help nobody
             print(f"missed on {folder_name}: {', '.join(first.misses) or 'none'}")
             print(f"false accepts on {folder_name}: {', '.join(first.accepts) or 'none'}")
     if cont is not None:
@@ -849,12 +776,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"CPU real-time factor in a quiet room: {quiet_rtf:.4f}")
     hinted = ", ".join(f"{kind} {a}/{b}" for kind, (a, b) in hints.items())
     print(f"near-miss hints (real speech, the session's states): {hinted}")
-    if args.compare:
-        for line in compare(real):
-            print(line)
-        for line in held_out(real):
-            print(line)
-    synth_clean = rows[4] if have_synth else None
+    print(BASELINE)
+    synth_clean = rows[6] if have_synth else None
     lat = rows[0].latencies + (synth_clean.latencies if synth_clean else [])
     worker_lat = worker_rows["real speech"].latencies + (worker_rows["espeak-ng clean"].latencies if have_synth else [])
     headline = {
@@ -891,7 +814,6 @@ def main(argv: list[str] | None = None) -> int:
         "synthetic_false_accept_pct": round(synth_clean.false_pct, 1) if synth_clean else None,
     }
     print(json.dumps(headline))
-    spotter.close()
     return 0
 
 

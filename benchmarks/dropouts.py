@@ -9,7 +9,7 @@ thread keeps the spotter busy, as a session's ears are while a partner speaks: i
 spoken "I'm finished" (every decoding pass runs) every 0.1 s. The speaker's monitor is recorded;
 a dropout is a run of more than 3 zero samples inside the tone, which is 1-5 ms of silence that
 a real speaker turns into a click. Compared: no decoding, the spotter in this process
-(PocketSphinx holds Python's GIL while it decodes, and our audio callback needs it), and the
+(a decode keeps a core busy while our audio callback needs one), and the
 spotter in its worker process (`assistant/ears/worker.py`). The last line is JSON.
 """
 
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant.ears.microphone import read_wav  # noqa: E402
-from assistant.ears.spotter import CueSpotter, SphinxCueSpotter  # noqa: E402
+from assistant.ears.spotter import CueSpotter, WhisperCueSpotter  # noqa: E402
 from assistant.ears.vad import Segment, segments  # noqa: E402
 from assistant.ears.worker import SpotterProcess  # noqa: E402
 from assistant.voice import pyaudio_out  # noqa: E402
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             os.environ.update({k: v for k, v in server.env.items() if k.startswith("PULSE_")})
             segment = spoken_segment(work)
-            here = SphinxCueSpotter()
+            here = WhisperCueSpotter()
             there = SpotterProcess()
             try:
                 for buffer_ms in (int(b) for b in args.buffers_ms.split(",")):

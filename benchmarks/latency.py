@@ -85,9 +85,6 @@ ANSWERED_IN = {
 """Waiting states and the recorded words whose cue gets a spoken answer there ("stop" does everywhere)."""
 FLOOR_STATES = ("talking", "speaking", "reflecting")
 """The floor listens only for "I'm done" and the like: left with the key `d`, not measured."""
-LEARNING_STATE = "learning your voices"
-"""Where a session waits for each partner's "your turn": skipped with the key `s`, not measured
-(without this a run never got past its welcome)."""
 STOP_EVERY = 16
 """Cues heard before a run ends with "stop"; then a fresh run starts (a couple of seconds)."""
 
@@ -400,10 +397,6 @@ def run_once(
         valid = [w for w in ANSWERED_IN.get(state, ()) if w in tried]
         if ending and "stop" in tried and stop_misses < 5:
             word = "stop"
-        elif state == LEARNING_STATE and not ending:
-            assistant.key("s")
-            assistant.wait_until_quiet()
-            continue
         elif ending or (not valid and state not in FLOOR_STATES):
             # Nothing (more) to measure, or a state no recording answers (a misheard "pause"):
             # end this run by key; the next run starts afresh.

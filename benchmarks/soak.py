@@ -4,14 +4,14 @@
 
 An evening's session listens for an hour or more. This feeds the real talk files under the TALK
 folders (the cue benchmark's `--conversation` sets, see README "Figures") through one
-`CueListener` and the two worker processes a session runs (`SpotterProcess`), as one stream: the
+`CueListener` and the worker process a session runs (`SpotterProcess`), as one stream: the
 files one after another, over and over until `--hours` of audio have been heard, with a second of
 room noise between files and, after each file, two seconds in which the assistant's voice plays.
 The listening set changes with every file, through the sets the session's states listen for.
 Audio is fed as fast as the decoders take it, not in real time.
 
 Every `--every-min` minutes of audio it reads the resident memory (VmRSS) of this process and of
-the two workers, and the CPU the workers have used. It prints one line per reading, then one JSON
+the worker, and the CPU the worker has used. It prints one line per reading, then one JSON
 object with each process's growth per hour of audio after the first reading (a least-squares
 slope; the first reading includes loading the model and the caches filling). Cues heard are
 counted but are not the point here: `benchmarks/cues.py --conversation` measures those.
@@ -88,7 +88,7 @@ class Soak:
         self.fed += len(samples)
 
     def reading(self) -> Reading:
-        pids = {"session": os.getpid(), **self.worker.pids}
+        pids = {"session": os.getpid(), "cue-spotter": self.worker.pid or 0}
         return Reading(
             round(self.fed / RATE / 60.0, 1),
             {name: round(rss_mb(pid), 1) for name, pid in pids.items()},

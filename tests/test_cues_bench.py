@@ -97,6 +97,6 @@ def test_the_worker_rows_hear_the_cue_clips_as_the_session_would() -> None:
     other = espeak("banana", "en-us", 160)
     items = [Item("finished", said, "done", end_s=speech_end_s(said)), Item("banana", other, None)]
     (row,) = through_worker({"eSpeak": items}).values()
-    assert row.name == "eSpeak: cues, session's worker processes"
+    assert row.name == "eSpeak: cues, session's worker process"
     assert (row.correct, row.n_cue, row.n_other) == (1, 1, 0)  # the cue clips only
     assert len(row.latencies) == 1 and 0.0 < row.latencies[0] < 1.0

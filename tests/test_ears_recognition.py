@@ -25,8 +25,8 @@ from assistant.ears.commands import (
 from assistant.ears.ears import ListeningEars
 from assistant.ears.microphone import WavFileMicrophone, read_wav
 from assistant.ears.spotter import Verdict, WhisperCueSpotter
-from assistant.ears.whisper_recognizer import MODEL_SHA256, checked_model_folder
 from assistant.ears.vad import RATE
+from assistant.ears.whisper_recognizer import MODEL_SHA256, checked_model_folder
 from assistant.errors import DeviceError
 from assistant.events import CueHeard, DeviceLost, Event, SpeechStarted, SpeechStopped
 from tests.conftest import needs_espeak

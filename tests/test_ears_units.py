@@ -530,7 +530,9 @@ CLOSE_CALL_BELOW = 0.66
 """A close-call limit for the tests of the mechanism (`CueListener.close_call_below`)."""
 
 
-def heard_in(confidence: float, *parts: float, close_call_below: float = CLOSE_CALL_BELOW, whole: bool = False) -> list[Heard]:
+def heard_in(
+    confidence: float, *parts: float, close_call_below: float = CLOSE_CALL_BELOW, whole: bool = False
+) -> list[Heard]:
     """What a listener hears in `bursts(*parts)`; `whole`: with `SureOnceWholeSpotter`."""
     spotter = SureOnceWholeSpotter(confidence) if whole else PhraseAloneSpotter(confidence)
     listener = CueListener(spotter, lambda event: None, close_call_below=close_call_below)  # type: ignore[arg-type]

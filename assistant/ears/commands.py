@@ -19,9 +19,9 @@ from assistant.ears.ears import ListeningEars
 from assistant.ears.listener import CueListener, Heard
 from assistant.ears.microphone import PyAudioMicrophone, WavFileMicrophone, read_wav
 from assistant.ears.spotter import CueSpotter, Verdict
-from assistant.ears.worker import SpotterProcess
 from assistant.ears.vad import RATE, Segment
 from assistant.ears.vocabulary import CUE_PHRASES
+from assistant.ears.worker import SpotterProcess
 from assistant.errors import DeviceError
 from assistant.events import Event
 

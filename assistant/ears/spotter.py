@@ -75,6 +75,16 @@ class SpotterConfig:
     """Whisper's no-speech probability above which a transcript is taken for noise."""
 
 
+def phrase_confidence(transcript: Transcript, phrase: str, cues: Iterable[str]) -> float:
+    """How sure the decoder was of the phrase: its tokens' probabilities up to where the
+    transcript first reads as the phrase. What a short input makes it add after that (the phrase
+    again, cut off) says nothing of the phrase."""
+    for text, tokens in transcript.prefixes():
+        if match(text, cues) == phrase:
+            return transcript.confidence(tokens)
+    return transcript.confidence()
+
+
 class WhisperCueSpotter:
     """Judges segments with a recognizer (Whisper tiny.en by default, loaded once)."""
 
@@ -116,7 +126,7 @@ class WhisperCueSpotter:
         if phrase is None:
             other = match(transcript.text)
             return Verdict(None, "not listened for" if other else "not a cue", other)
-        confidence = round(transcript.confidence, 3)
+        confidence = round(phrase_confidence(transcript, phrase, cues), 3)
         if confidence < config.accept_at:
             return Verdict(None, "below threshold", phrase, confidence, near=confidence >= config.near_from)
         detection = Detection(PHRASE_TO_CUE[phrase], phrase, confidence, segment.speech_end_s)

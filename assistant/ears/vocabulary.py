@@ -11,20 +11,47 @@ from assistant.events import CUES
 # whole segment that is one of these (after `candidates` takes off a filler word or a repetition).
 CUE_PHRASES: dict[str, tuple[str, ...]] = {
     "next": (
-        "next", "next step", "next one", "continue", "let's continue", "go", "go ahead", "go on",
-        "let's start", "let's begin", "let's go", "move on", "let's move on",
+        "next",
+        "next step",
+        "next one",
+        "continue",
+        "let's continue",
+        "go",
+        "go ahead",
+        "go on",
+        "let's start",
+        "let's begin",
+        "let's go",
+        "move on",
+        "let's move on",
     ),
     "repeat": ("repeat", "repeat that", "say that again", "can you repeat that", "come again", "once more"),
     "back": ("go back", "previous", "back", "back up"),
     "pause": ("pause", "wait", "hold on", "hang on", "can we pause", "let's pause", "one moment", "wait a moment"),
     "resume": ("resume", "carry on", "i'm back", "we're back", "keep going"),
     "done": (
-        "done", "i'm done", "i think i'm done", "i'm finished", "finished", "your turn", "over to you",
-        "that's all", "that's it", "that's all i have", "that's all for me", "your go",
+        "done",
+        "i'm done",
+        "i think i'm done",
+        "i'm finished",
+        "finished",
+        "your turn",
+        "over to you",
+        "that's all",
+        "that's it",
+        "that's all i have",
+        "that's all for me",
+        "your go",
     ),
     "timeout": (
-        "time out", "timeout", "i need a time out", "we need a time out", "i need a break", "we need a break",
-        "can we take a break", "let's take a break",
+        "time out",
+        "timeout",
+        "i need a time out",
+        "we need a time out",
+        "i need a break",
+        "we need a break",
+        "can we take a break",
+        "let's take a break",
     ),
     "stop": ("stop", "end session", "end the session", "stop the session", "quit"),
     "help": ("help", "what can i say", "what can i do"),
@@ -57,8 +84,9 @@ def normalise(text: str) -> str:
 
 def collapse_repeats(words: list[str]) -> list[str]:
     """One phrase said (or decoded) several times over is that phrase: "yes yes yes" -> "yes".
-    A cut-off last repetition counts ("your turn your turn your"). Anything else is unchanged."""
-    for size in range(1, len(words) // 2 + 1):
+    A cut-off last repetition counts ("your turn your turn your", "i'm finished i'm"): a decoder
+    given a short input runs on into the phrase again until its token limit. Else unchanged."""
+    for size in range(1, len(words)):
         unit = words[:size]
         if all(word == unit[i % size] for i, word in enumerate(words)):
             return unit

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -86,10 +87,24 @@ class Transcript:
 
     text: str
     """As decoded: punctuation and capitals included (`vocabulary.normalise` compares)."""
-    confidence: float
-    """Geometric mean of the tokens' probabilities, 0..1."""
+    pieces: tuple[tuple[str, float], ...]
+    """The decoded tokens' text and probability, in order."""
     no_speech: float
     """Whisper's own probability that the segment holds no speech."""
+
+    def confidence(self, tokens: int | None = None) -> float:
+        """Geometric mean of the probabilities of the first `tokens` tokens (all: None), 0..1."""
+        probabilities = [p for _, p in self.pieces[:tokens]]
+        if not probabilities:
+            return 0.0
+        return math.exp(sum(math.log(max(p, 1e-12)) for p in probabilities) / len(probabilities))
+
+    def prefixes(self) -> Iterator[tuple[str, int]]:
+        """The text of the first 1, 2, ... tokens, with their count."""
+        text = ""
+        for count, (piece, _) in enumerate(self.pieces, 1):
+            text += piece
+            yield text, count
 
 
 @dataclass(frozen=True)
@@ -152,11 +167,19 @@ class WhisperRecognizer:
             [self._prompt],
             beam_size=options.beam_size,
             max_length=options.max_tokens,
-            return_scores=True,
+            return_logits_vocab=True,
             return_no_speech_prob=True,
         )[0]
         tokens = result.sequences_ids[0]
-        text = self._tokenizer.decode(tokens).strip()
-        # The score is the mean log-probability per token (length penalty 1).
-        confidence = math.exp(result.scores[0]) if tokens else 0.0
-        return Transcript(text, confidence, float(result.no_speech_prob))
+        pieces = tuple(
+            (self._tokenizer.decode([token]), _probability(np.asarray(logits), token))
+            for token, logits in zip(tokens, result.logits[0], strict=False)
+        )
+        return Transcript(self._tokenizer.decode(tokens).strip(), pieces, float(result.no_speech_prob))
+
+
+def _probability(logits: np.ndarray, token: int) -> float:
+    """The softmax probability of `token` among one step's logits."""
+    scores = logits.astype(np.float64).ravel()
+    top = scores.max()
+    return float(math.exp(scores[token] - top) / np.exp(scores - top).sum())
