@@ -14,7 +14,7 @@ from pathlib import Path
 
 _LOGGER = logging.getLogger(__name__)
 
-FORMAT_VERSION = "espeak-pcm-22050-s16le-1"
+FORMAT_VERSION = "pcm-22050-s16le-2"
 """Part of every key, so a change of renderer or format never plays stale audio."""
 
 
