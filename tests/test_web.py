@@ -6,10 +6,14 @@ import asyncio
 import dataclasses
 import http.client
 import json
+import re
+import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from assistant.cli import EXIT_ERROR, EXIT_OK, main
 from assistant.events import CueHeard, Event, QuickExitRequested
 from assistant.programme import load_builtin
 from assistant.session import S, Status
@@ -325,3 +329,29 @@ def test_the_stream_sends_the_page_then_each_change_and_ends_with_the_session(
     connection.close()
     with pytest.raises(OSError):
         _request(server, "GET", f"/{server.secret}/")
+
+
+# ---- the command line --------------------------------------------------------------------------
+
+
+def test_a_port_in_use_is_one_line_before_anything_starts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = ["run", "--web", "--no-browser", "--text", "--auto", "--port", str(port), "--data-dir", str(tmp_path)]
+        assert main(argv) == EXIT_ERROR
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"assistant: cannot serve the page on 127.0.0.1:{port}: ") and err.count("\n") == 1
+
+
+def test_the_address_is_the_first_line_and_the_session_runs_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --no-browser (or --port) alone means --web.
+    assert main(["run", "--no-browser", "--text", "--auto", "--fast", "1000", "--data-dir", str(tmp_path)]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"Open http://127\.0\.0\.1:\d+/[\w-]+/ .*", lines[0])
+    assert not any("http://" in line for line in lines[1:])
+    assert "Step 5: Rebuild intimate moments" in lines

@@ -186,6 +186,9 @@ def test_the_page_follows_a_rehearsal_step_by_step(watch: Callable[..., Watched]
     expect(page.locator("#steps li.done")).to_have_count(1)
     expect(page.locator("#steps li.current")).to_contain_text("Identify what fractured trust")
     page.screenshot(path=tmp_path / "step-2.png")
+    # Nothing kept in the browser.
+    assert page.context.cookies() == []
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
 
 
 def test_a_click_on_your_turn_hands_the_floor_over(watch: Callable[..., Watched], tmp_path: Path) -> None:
@@ -216,6 +219,9 @@ def test_a_click_on_your_turn_hands_the_floor_over(watch: Callable[..., Watched]
     expect(page.locator("#floor")).to_be_hidden()
     expect(timer).not_to_have_class("timer paused")
     page.screenshot(path=tmp_path / "time-out.png")
+    page.get_by_role("button", name="Help me").click()
+    expect(page.locator("#notices li").first).to_contain_text("Emergency")
+    page.screenshot(path=tmp_path / "help-me.png")
 
 
 def test_escape_twice_ends_the_session_quietly_and_blanks_it(watch: Callable[..., Watched], tmp_path: Path) -> None:

@@ -167,6 +167,7 @@
 
     setText("heard", page.heard || "");
     const notices = page.notices || [];
+    $("notices").hidden = notices.length === 0;
     if ($("notices").dataset.key !== JSON.stringify(notices)) {
       $("notices").dataset.key = JSON.stringify(notices);
       $("notices").replaceChildren(
