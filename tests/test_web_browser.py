@@ -8,8 +8,10 @@ missing; in CI (`scripts/test` installs both) they run, and fail if they cannot.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import time
@@ -21,6 +23,11 @@ import pytest
 
 from assistant.journal import Journal
 from assistant.programme import load_builtin
+from assistant.session import S, Status
+from assistant.timers import FakeClock
+from assistant.ui import Countdown
+from assistant.web.page import PageView
+from assistant.web.server import PageServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -272,3 +279,28 @@ def test_the_page_reads_at_200_percent_zoom_in_dark_mode(watch: Callable[..., Wa
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(27, 30, 33)"
     page.screenshot(path=tmp_path / "zoom-dark.png", full_page=True)
+
+
+def test_the_countdown_marks_halfway_and_the_last_minute(browser: Browser, tmp_path: Path) -> None:
+    """The page's own clock, between snapshots: an in-process server, and a view told what to show."""
+    from playwright.sync_api import expect
+
+    clock = FakeClock(1000.0)
+    view = PageView(clock, dataclasses.replace(load_builtin(), partners=("Ann", "Ben")))
+    speaking = Status(S.SPEAKING, 3, "Practise healthy communication", "Speaker and listener", "Ann", ("done",))
+    view.update(speaking, Countdown(deadline=clock.now() + 80, total=180))
+    server = PageServer(view)
+    server.start(lambda event: None)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(server.url)
+        expect(page.locator("#timer-note")).to_have_text("Past halfway")
+        expect(page.locator("#timer")).not_to_have_class("timer last-minute")
+        view.update(speaking, Countdown(deadline=clock.now() + 50, total=180))
+        expect(page.locator("#timer-note")).to_have_text("Last minute")
+        expect(page.locator("#timer")).to_have_class("timer last-minute")
+        expect(page.locator("#clock")).to_have_text(re.compile(r"0:[45]\d"))
+        page.screenshot(path=tmp_path / "last-minute.png")
+        page.close()
+    finally:
+        server.close()
