@@ -1,65 +1,60 @@
 """`assistant demo`: a whole short session with a simulated couple, written to one WAV file.
 
-Everything happens on one simulated audio timeline, with no sound device and no waiting: the
-assistant's lines come from the real eSpeak NG renderer, the couple speaks in two other eSpeak NG
-voices, and quiet room noise fills the gaps. The couple's cues are not injected: their audio goes
-through the real endpointer and cue spotter, and only what those hear moves the session on. A
+The session runs through the `Runner`, as `assistant run` does, on simulated devices
+(`assistant.simulated`): a room where the assistant's voice and the couple's two eSpeak NG voices
+are mixed over quiet room noise, a microphone that hears that room, and a clock that moves with
+the audio. The ears are the real ones (endpointer and Whisper cue spotter in its worker process):
+the couple's cues are not injected, only what the ears hear in the room moves the session on. A
 partner whose cue is missed says it again, perhaps another way, and after three misses presses
 its key, as a person would.
 
-The session is driven directly on a fake clock; pauses that stand for minutes (the rest of a
-turn, a break) pass `fast` times quicker in the recording. The demo keeps no journal: nothing of
-the user's is read or written, only the WAV file and the transcript asked for.
+Pauses that stand for minutes (the rest of a turn, a break) pass `fast` times quicker in the
+recording. Nothing of the user's is read or written, only the WAV file and the transcript asked
+for: the journal keeps nothing.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
-from assistant.ears.listener import CueListener
-from assistant.ears.microphone import resample
-from assistant.ears.spotter import SphinxCueSpotter
+from assistant.ears.ears import ListeningEars
+from assistant.ears.spotter import CueSpotter
 from assistant.ears.vad import RATE
 from assistant.ears.vocabulary import CUE_PHRASES
-from assistant.errors import AssistantError, DeviceError
-from assistant.events import (
-    Action,
-    Chime,
-    CueHeard,
-    EndSession,
-    Event,
-    LearnTake,
-    Say,
-    StopVoice,
-    TakeHeard,
-    TimerFinished,
-    VoiceFinished,
-)
+from assistant.errors import AssistantError
+from assistant.events import CueHeard
 from assistant.keys import CUE_KEYS
-from assistant.programme import Programme, load_builtin, parse_programme
+from assistant.programme import Exercise, Programme, Step, load_builtin, parse_programme
 from assistant.programme.resources import load_help_resources
 from assistant.rehearsal import EXPECTED_CUES
-from assistant.session import FLOOR_STATES, S, Session
-from assistant.timers import FakeClock, Timers
+from assistant.runner import Runner
+from assistant.session import FLOOR_STATES, S, Session, Status
+from assistant.simulated import (
+    Entry,
+    Move,
+    Press,
+    Room,
+    RoomVoice,
+    Speech,
+    UnkeptJournal,
+    Utter,
+    Wait,
+)
+from assistant.ui import Countdown
 from assistant.voice.chimes import load_chimes
-from assistant.voice.pcm import RATE as VOICE_RATE
-from assistant.voice.pcm import scale, write_wav
-from assistant.voice.player import Clip
-from assistant.voice.tts import RENDER_TIMEOUT, Renderer, TtsWorker, VoiceSettings
-
-ASSISTANT = "Assistant"
+from assistant.voice.pcm import write_wav
+from assistant.voice.tts import TtsWorker, VoiceEngine, VoiceSettings
 
 # ---- the couple ------------------------------------------------------------------------------
 
-COUPLE_VOICES = (VoiceSettings("en+f3", 140, 0.8), VoiceSettings("en-us+m3", 130, 0.8))
-"""A British woman, and an American man slower than the assistant and with other formants: both
-easy to tell from the assistant's en-us by ear."""
+COUPLE_VOICES = (VoiceSettings("espeak:en+f3", 140, 0.8), VoiceSettings("espeak:en-us+m3", 130, 0.8))
+"""Two eSpeak NG voices: a British woman, and an American man slower than the assistant and with
+other formants; both easy to tell from the assistant's voice by ear."""
 
 PHRASINGS: dict[str, tuple[str, ...]] = {
     "next": ("continue", "next", "next step", "let's begin", "go ahead"),
@@ -259,14 +254,10 @@ def demo_programme() -> Programme:
     return parse_programme(DEMO_PROGRAMME, "the demo programme", fallback=load_builtin())
 
 
-# ---- timing --------------------------------------------------------------------------------------
+# ---- the couple's timing -------------------------------------------------------------------------
 
-CHUNK = 1600
-"""Samples the ears take at a time: 100 ms, as from the microphone."""
-ROOM_NOISE = 8.0
-"""RMS of the room's noise, in 16-bit steps: a quiet room."""
 LEAD_IN_S = 1.0
-"""Quiet before the first word, so the ears learn the room as they would at the start."""
+"""Quiet before the first word, so the ears learn the room as they would at the start; and after the last."""
 THINK_S = 1.0
 """Before a partner answers the assistant: longer than the ears' echo window after our voice."""
 BETWEEN_LINES_S = 0.6
@@ -277,375 +268,142 @@ TRIES = 3
 """Spoken tries before a partner presses the key instead."""
 REST_OF_TURN_S = 15.0
 """Clock seconds of a turn that are not written out (more talk, thinking), shortened by `fast`."""
-LONGEST_SHORTENED_S = 6.0
-"""However long a wait on the clock (a twenty-minute break), at most this much in the recording."""
-LONGEST_RECORDING_S = 30 * 60.0
-"""A session that runs longer than this is stuck: stop rather than fill the disk."""
 
-
-@dataclass(frozen=True)
-class Pause:
-    seconds: float
-    """Seconds on the clock; as long in the recording unless `shortened`."""
-    shortened: bool = False
-
-
-@dataclass(frozen=True)
-class Talk:
-    partner: Partner
-    text: str
-
-
-@dataclass(frozen=True)
-class GiveCue:
-    partner: Partner
-    cue: str
-
-
-Move = Pause | Talk | GiveCue
+Plan = Generator[Move, Entry | None, None]
+"""What the couple means to do, move by move; each `Utter` is answered with its transcript entry."""
 
 
 class SimulatedCouple:
-    """Decides what the couple does next: a line or two on the floor, then the cue the step asks for."""
+    """Two partners who do what each prompt asks: a line or two on the floor, then the cue.
 
-    def __init__(self, partners: tuple[Partner, Partner]) -> None:
+    They follow the session as a couple would, through what the runner shows (a `View`), and act
+    in the room (an `Actor`): whenever the room is quiet they are asked for their next move.
+    """
+
+    def __init__(self, programme: Programme, partners: tuple[Partner, Partner]) -> None:
+        self.programme = programme
         self.partners = partners
-        self._floors_talked: set[tuple[S, int]] = set()
+        self.status: Status | None = None
+        self._moment: tuple[object, ...] = ()
+        self._speaker = 0
+        """The partner who held the floor last: they say whether they were understood."""
         self._answers = 0
+        self._floors_talked: set[tuple[object, ...]] = set()
+        self._plan: Plan | None = None
 
-    def plan(self, session: Session) -> list[Move] | None:
-        """What to do in the session's state now, or None to wait (a break, the closing)."""
-        state = session.state
-        if state in FLOOR_STATES:
-            return self._hold_floor(session)
-        if state is S.LEARNING:  # each says "your turn" when asked, as the programme asks
-            return [Pause(THINK_S), Talk(self.partners[session.learning_from], "Your turn.")]
-        cue = {S.NOT_READY: "yes"}.get(state) or EXPECTED_CUES.get(state)
+    # ---- the view: where the session is -------------------------------------------------------
+
+    def update(self, status: Status, countdown: Countdown | None) -> None:
+        moment = (status.state, status.step_number, status.exercise_title, status.floor)
+        if moment != self._moment:  # the session moved on: the couple thinks again
+            self._moment = moment
+            self.interrupt()
+        self.status = status
+        if status.state is S.SPEAKING and status.floor in self.programme.partners:
+            self._speaker = self.programme.partners.index(status.floor)
+
+    def heading(self, text: str) -> None:
+        pass
+
+    def said(self, text: str) -> None:
+        pass
+
+    def notice(self, text: str) -> None:
+        pass
+
+    def heard(self, cue: CueHeard) -> None:
+        pass
+
+    def summary(self, title: str, turns: int, floor_seconds: tuple[tuple[str, float], ...]) -> None:
+        pass
+
+    def clear(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    # ---- the actor: what they do --------------------------------------------------------------
+
+    def interrupt(self) -> None:
+        if self._plan is not None:
+            self._plan.close()
+            self._plan = None
+
+    def next_move(self, said: Entry | None) -> Move | None:
+        """The next move of the plan, or of a new one once it is done; None to wait (a break, the closing)."""
+        if self._plan is not None:
+            try:
+                return self._plan.send(said)
+            except StopIteration:
+                self._plan = None
+        self._plan = self.plan()
+        return next(self._plan, None) if self._plan is not None else None
+
+    def plan(self) -> Plan | None:
+        """What to do in the session's state now, or None to wait."""
+        status = self.status
+        if status is None:
+            return None
+        if status.state in FLOOR_STATES:
+            return self._hold_floor(status)
+        cue = {S.NOT_READY: "yes"}.get(status.state) or EXPECTED_CUES.get(status.state)
         if cue is None:
             return None
-        if state is S.STEP_INTRO and session.programme.steps[session.place.step].check_ready:
+        if status.state is S.STEP_INTRO and self._step(status).check_ready:
             cue = "yes"  # the step asks whether both agree to go on: answer as asked
-        if state is S.CHECKING:
-            partner = self.partners[session.turn % 2]  # the speaker says whether they were understood
+        if status.state is S.CHECKING:
+            partner = self.partners[self._speaker]  # the speaker says whether they were understood
         else:
             partner = self.partners[self._answers % 2]  # the two take turns answering prompts
             self._answers += 1
-        return [Pause(THINK_S), GiveCue(partner, cue)]
+        return self._answer(partner, cue)
 
-    def _hold_floor(self, session: Session) -> list[Move]:
-        exercise = session.exercise
-        assert exercise is not None
-        speaker, listener = session.turn % 2, (session.turn + 1) % 2
-        closer = {S.SPEAKING: speaker, S.REFLECTING: listener, S.TALKING: 0}[session.state]
-        moves: list[Move] = [Pause(THINK_S)]
-        # Each phase is talked through once: after an interruption (a timer) only the cue is left.
-        phase = (session.state, len(session.rounds))
-        if phase not in self._floors_talked:
-            self._floors_talked.add(phase)
-            if session.state is S.TALKING:
+    def _answer(self, partner: Partner, cue: str) -> Plan:
+        yield Wait(THINK_S)
+        yield from self._give_cue(partner, cue)
+
+    def _hold_floor(self, status: Status) -> Plan:
+        exercise = self._exercise(status)
+        names = self.programme.partners
+        closer = names.index(status.floor) if status.floor in names else 0  # talking: the first closes
+        yield Wait(THINK_S)
+        # Each phase is talked through once: after an interruption (a chime) only the cue is left.
+        if self._moment not in self._floors_talked:
+            self._floors_talked.add(self._moment)
+            if status.state is S.TALKING:
                 first, second = (lines_for(exercise.title, "talk", partner) for partner in (0, 1))
                 talk = [(self.partners[i % 2], line) for i, line in enumerate(_interleave(first, second))]
             else:
-                phase_name = "speak" if session.state is S.SPEAKING else "reflect"
-                talk = [(self.partners[closer], line) for line in lines_for(exercise.title, phase_name, closer)]
-            moves += [Talk(partner, line) for partner, line in talk]
+                phase = "speak" if status.state is S.SPEAKING else "reflect"
+                talk = [(self.partners[closer], line) for line in lines_for(exercise.title, phase, closer)]
+            for partner, line in talk:
+                yield Utter(partner.name, line, partner.voice)
+                yield Wait(BETWEEN_LINES_S)
             # The rest of the turn, not written out; shorter than the silence after which the
             # assistant asks whether the speaker has finished.
-            moves.append(Pause(min(REST_OF_TURN_S, 0.6 * exercise.silence_seconds), shortened=True))
-        return [*moves, Pause(BEFORE_CUE_S), GiveCue(self.partners[closer], "done")]
+            yield Wait(min(REST_OF_TURN_S, 0.6 * exercise.silence_seconds), shortened=True)
+        yield Wait(BEFORE_CUE_S)
+        yield from self._give_cue(self.partners[closer], "done")
+
+    def _give_cue(self, partner: Partner, cue: str) -> Plan:
+        for attempt, phrase in enumerate(partner.phrasings(cue)[:TRIES], start=1):
+            said = yield Utter(partner.name, _sentence(phrase), partner.voice, meant=cue, attempt=attempt)
+            assert said is not None
+            yield Wait(CUE_WAIT_S, heard_in=said)
+            if said.heard:
+                return
+        yield Press(partner.name, cue, CUE_KEYS[cue], note=f"key: {cue}, after {TRIES} misses")
+
+    def _step(self, status: Status) -> Step:
+        return self.programme.steps[(status.step_number or 1) - 1]
+
+    def _exercise(self, status: Status) -> Exercise:
+        return next(e for e in self._step(status).exercises if e.title == status.exercise_title)
 
 
 def _interleave(first: tuple[str, ...], second: tuple[str, ...]) -> list[str]:
     return [line for pair in zip(first, second, strict=True) for line in pair]
-
-
-# ---- the recording -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One line of the transcript: who said what, when (seconds into the recording)."""
-
-    at: float
-    who: str
-    text: str
-    note: str = ""
-    """For cues: what the recognizer heard, or that it missed it."""
-
-    def line(self) -> str:
-        minutes, seconds = divmod(self.at, 60)
-        note = f"   [{self.note}]" if self.note else ""
-        return f"{int(minutes):2d}:{seconds:04.1f}  {self.who}: {self.text}{note}"
-
-
-class Room:
-    """The recording and what the ears hear, at once: every sample goes to both, in 100 ms chunks.
-
-    The clock moves with the audio, or `fast` times quicker while time is shortened.
-    `after_chunk` runs after every chunk, to handle what the ears heard and the timers due.
-    """
-
-    def __init__(self, listener: CueListener, clock: FakeClock, fast: float, after_chunk: Callable[[], None]) -> None:
-        self._listener = listener
-        self._clock = clock
-        self.fast = fast
-        self._after_chunk = after_chunk
-        self._noise = np.random.default_rng(0)  # fixed: the same demo gives the same recording
-        self.chunks: list[np.ndarray] = []
-        self.samples = 0
-
-    @property
-    def seconds(self) -> float:
-        """Length of the recording so far."""
-        return self.samples / RATE
-
-    def play(self, sound: np.ndarray) -> None:
-        """`sound` in the room, at its own length."""
-        for start in range(0, len(sound), CHUNK):
-            piece = sound[start : start + CHUNK]
-            self._write(piece, len(piece) / RATE)
-
-    def pause(self, seconds: float, until: Callable[[], bool] = lambda: False) -> None:
-        """Quiet for `seconds`, or until `until()` comes true."""
-        self._quiet(seconds, seconds, until)
-
-    def pass_time(self, seconds: float, until: Callable[[], bool] = lambda: False) -> None:
-        """`seconds` go by on the clock, `fast` times shorter in the recording."""
-        self._quiet(min(seconds / self.fast, LONGEST_SHORTENED_S), seconds, until)
-
-    def _quiet(self, recorded: float, clock_seconds: float, until: Callable[[], bool]) -> None:
-        chunks = max(1, round(recorded * RATE / CHUNK))
-        for _ in range(chunks):
-            if until():
-                return
-            self._write(np.zeros(CHUNK, np.int16), clock_seconds / chunks)
-
-    def _write(self, sound: np.ndarray, clock_seconds: float) -> None:
-        noise = self._noise.standard_normal(len(sound)) * ROOM_NOISE
-        heard = np.clip(sound.astype(np.float64) + noise, -32768, 32767).round().astype(np.int16)
-        self.chunks.append(heard)
-        self.samples += len(heard)
-        self._listener.feed(heard)
-        self._clock.advance(clock_seconds)
-        self._after_chunk()
-
-
-def _to_room(pcm: bytes) -> np.ndarray:
-    """The voice's 22 050 Hz samples at the ears' 16 kHz."""
-    samples = resample(np.frombuffer(pcm, "<i2").astype(np.float64), VOICE_RATE, RATE)
-    return np.clip(np.round(samples), -32768, 32767).astype(np.int16)
-
-
-# ---- the demo --------------------------------------------------------------------------------------
-
-
-@dataclass
-class DemoResult:
-    entries: list[Entry]
-    recording: np.ndarray
-    """16 kHz mono samples of the whole conversation."""
-    clock_seconds: float
-    """How long the session took on its own clock."""
-    completed: bool
-    """The closing was reached."""
-    heard: int = 0
-    """Cues the recognizer heard as meant."""
-    repeated: int = 0
-    """Cues said again because the recognizer missed them."""
-    keys: int = 0
-    """Cues given by key after `TRIES` misses."""
-    stray: list[str] = field(default_factory=list)
-    """Cues the recognizer heard that were not meant (names only)."""
-
-    @property
-    def seconds(self) -> float:
-        """Length of the recording."""
-        return len(self.recording) / RATE
-
-
-class Demo:
-    """One session with the simulated couple, from the welcome to the end."""
-
-    def __init__(
-        self,
-        programme: Programme,
-        *,
-        worker: TtsWorker,
-        spotter: SphinxCueSpotter,
-        fast: float = 10.0,
-        out: TextIO | None = None,
-    ) -> None:
-        self.voice = VoiceSettings()
-        first, second = (
-            Partner(name, voice, habits)
-            for name, voice, habits in zip(programme.partners, COUPLE_VOICES, HABITS, strict=True)
-        )
-        self.partners = (first, second)
-        self.couple = SimulatedCouple(self.partners)
-        self.clock = FakeClock()
-        self.timers = Timers(self.clock)
-        self.session = Session(programme, help_resources=load_help_resources(), hears_speech=True)
-        self._worker = worker
-        self._events: deque[Event] = deque()
-        self.listener = CueListener(spotter, self._events.append)
-        self.room = Room(self.listener, self.clock, fast, self._after_chunk)
-        self._chimes = {name: _to_room(scale(pcm, self.voice.volume)) for name, pcm in load_chimes().items()}
-        self._voice_queue: deque[Say | Chime] = deque()
-        self._listening: frozenset[str] | None = None
-        self._ending: EndSession | None = None
-        self._heard: list[CueHeard] = []
-        self._takes: list[TakeHeard] = []
-        self._out = out
-        self.result = DemoResult([], np.zeros(0, np.int16), 0.0, completed=False)
-
-    def run(self) -> DemoResult:
-        """Play the whole session; returns the transcript, the recording and the tallies."""
-        self.room.pause(LEAD_IN_S)
-        self._carry_out(self.session.start(self.clock.now()))
-        while self.session.state is not S.ENDED or self._voice_queue:
-            if self.room.seconds > LONGEST_RECORDING_S:
-                raise AssistantError(f"the demo did not end within {LONGEST_RECORDING_S / 60:.0f} minutes of audio")
-            if self._voice_queue:
-                self._speak()
-            elif not self._couple_moves():
-                self._wait_for_timer()
-        self.room.pause(LEAD_IN_S)
-        self.result.recording = np.concatenate(self.room.chunks)
-        self.result.clock_seconds = self.clock.now()
-        self.result.completed = bool(self._ending and self._ending.completed)
-        return self.result
-
-    # ---- the assistant ---------------------------------------------------------------------
-
-    def _speak(self) -> None:
-        """Say everything queued, marked to the ears as our own voice (as the runner does)."""
-        self.listener.set_voice_playing(True)
-        while self._voice_queue:
-            action = self._voice_queue.popleft()
-            if isinstance(action, Chime):
-                self._log(Entry(self.room.seconds, ASSISTANT, f"(chime: {action.name})"))
-                self.room.play(self._chimes[action.name])
-            elif text := " ".join(action.text.split()):  # one transcript line each
-                self._log(Entry(self.room.seconds, ASSISTANT, text))
-                self.room.play(self._render(text, self.voice))
-        self.listener.set_voice_playing(False)
-        self._handle(VoiceFinished())
-        if self._ending and self.session.state is S.CLOSING:
-            self._carry_out(self.session.closing_finished())
-
-    def _render(self, text: str, settings: VoiceSettings) -> np.ndarray:
-        def render(renderer: Renderer) -> bytes:
-            renderer.configure(settings)
-            clip = Clip(text)
-            if not renderer.render(text, clip):
-                raise DeviceError(f"eSpeak NG did not finish rendering {text[:40]!r}")
-            return clip.pcm()
-
-        return _to_room(self._worker.call(render).result(RENDER_TIMEOUT + 10.0))
-
-    # ---- the session -------------------------------------------------------------------------
-
-    def _after_chunk(self) -> None:
-        while self._events:
-            event = self._events.popleft()
-            if isinstance(event, CueHeard):
-                self._heard.append(event)
-            elif isinstance(event, TakeHeard):
-                self._takes.append(event)
-            self._handle(event)
-        for name in self.timers.pop_due():
-            self._handle(TimerFinished(name))
-
-    def _handle(self, event: Event) -> None:
-        self._carry_out(self.session.handle(event, self.clock.now()))
-
-    def _carry_out(self, actions: list[Action]) -> None:
-        for action in actions:
-            if self.timers.carry_out(action):
-                continue
-            if isinstance(action, Say | Chime):
-                self._voice_queue.append(action)
-            elif isinstance(action, StopVoice):
-                self._voice_queue.clear()  # the couple never talks over the voice: nothing plays now
-            elif isinstance(action, LearnTake):
-                self.listener.learn_next(action.cue)
-            elif isinstance(action, EndSession):
-                self._ending = action
-            # Progress, rounds and what the screen shows are the journal's and the view's: none here.
-        cues = self.session.listen_cues()
-        if cues != self._listening:
-            self.listener.listen_for(cues)
-            self._listening = cues
-
-    def _wait_for_timer(self) -> None:
-        deadline = self.timers.next_deadline()
-        if deadline is None:
-            raise AssistantError(f"the demo is stuck in {self.session.state.value}: nobody speaks and no timer runs")
-        state = self.session.state
-        # A millisecond past the deadline: the timer fires within the last chunk.
-        self.room.pass_time(deadline - self.clock.now() + 0.001, until=lambda: self._moved_on(state))
-
-    def _moved_on(self, state: S) -> bool:
-        return bool(self._voice_queue) or self.session.state is not state
-
-    # ---- the couple --------------------------------------------------------------------------
-
-    def _couple_moves(self) -> bool:
-        """Play the couple's next moves; false when they have nothing to do in this state."""
-        moves = self.couple.plan(self.session)
-        if moves is None:
-            return False
-        phase = (self.session.state, len(self.session.rounds))
-        for move in moves:
-            if self._voice_queue or (self.session.state, len(self.session.rounds)) != phase:
-                break  # the session moved on (a timer, a cue heard): the couple thinks again
-            if isinstance(move, Pause):
-                if move.shortened:
-                    self.room.pass_time(move.seconds)
-                else:
-                    self.room.pause(move.seconds)
-            elif isinstance(move, Talk):
-                self._say(move.partner, move.text, BETWEEN_LINES_S, meant=None)
-            else:
-                self._give_cue(move.partner, move.cue)
-        return True
-
-    def _give_cue(self, partner: Partner, cue: str) -> None:
-        phase = (self.session.state, len(self.session.rounds))
-        for tries, phrase in enumerate(partner.phrasings(cue)[:TRIES]):
-            if self._say(partner, _sentence(phrase), CUE_WAIT_S, meant=cue):
-                return
-            if self._voice_queue or (self.session.state, len(self.session.rounds)) != phase:
-                return  # something else moved the session on
-            if tries + 1 < TRIES:
-                self.result.repeated += 1
-        key = CUE_KEYS[cue]
-        self._log(Entry(self.room.seconds, partner.name, f"(presses {key})", f"key: {cue}, after {TRIES} misses"))
-        self.result.keys += 1
-        self._handle(CueHeard(cue, source="key"))
-
-    def _say(self, partner: Partner, text: str, wait: float, meant: str | None) -> bool:
-        """`partner` says `text`, then waits up to `wait` seconds; true if the ears heard a cue."""
-        start, heard_before, takes_before = self.room.seconds, len(self._heard), len(self._takes)
-        self.room.play(self._render(text, partner.voice))
-        self.room.pause(wait, until=lambda: len(self._heard) > heard_before or bool(self._voice_queue))
-        heard = self._heard[heard_before:]
-        notes = [f'heard: {h.cue} ("{h.phrase}", {h.confidence:.2f})' for h in heard]
-        notes += ["learned" if take.learned else "not learned" for take in self._takes[takes_before:]]
-        for h in heard:
-            if h.cue == meant:
-                self.result.heard += 1
-            else:
-                self.result.stray.append(h.cue)
-        if meant is not None and not heard:
-            notes.append("missed")
-        self._log(Entry(start, partner.name, text, "; ".join(notes)))
-        return bool(heard)
-
-    def _log(self, entry: Entry) -> None:
-        self.result.entries.append(entry)
-        if self._out is not None:
-            print(entry.line(), file=self._out, flush=True)
 
 
 def _sentence(phrase: str) -> str:
@@ -656,26 +414,143 @@ def _sentence(phrase: str) -> str:
     return text[0].upper() + text[1:] + "."
 
 
+# ---- the demo --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Demo:
+    """One session with the simulated couple, played: its transcript, recording and tallies."""
+
+    programme: Programme
+    partners: tuple[Partner, Partner]
+    voice: VoiceSettings
+    """The assistant's."""
+    fast: float
+    entries: list[Entry]
+    recording: np.ndarray
+    """16 kHz mono samples of the whole conversation."""
+    clock_seconds: float
+    """How long the session took on its own clock."""
+    completed: bool
+    """The closing was reached."""
+
+    @property
+    def seconds(self) -> float:
+        """Length of the recording."""
+        return len(self.recording) / RATE
+
+    @property
+    def heard(self) -> int:
+        """Cues the ears heard as meant."""
+        return sum(1 for entry in self.entries for cue in entry.heard if cue.cue == entry.meant)
+
+    @property
+    def repeated(self) -> int:
+        """Cues said again because the ears missed them."""
+        return sum(1 for entry in self.entries if entry.meant is not None and entry.attempt > 1)
+
+    @property
+    def keys(self) -> int:
+        """Cues given by key after `TRIES` misses."""
+        return sum(1 for entry in self.entries if entry.text.startswith("(presses "))
+
+    @property
+    def stray(self) -> list[str]:
+        """Cues the ears heard that were not meant (names only)."""
+        return [cue.cue for entry in self.entries for cue in entry.heard if cue.cue != entry.meant]
+
+
+def play_demo(
+    programme: Programme,
+    *,
+    fast: float = 10.0,
+    out: TextIO | None = None,
+    spotter: CueSpotter | None = None,
+    engines: Callable[[], VoiceEngine] | None = None,
+) -> Demo:
+    """Play the whole session with the simulated couple, through the runner and the ears.
+
+    `spotter`: the ears' cue spotter (default: Whisper in its worker process); `engines`: the
+    voice engines (default: all of them). Raises DeviceError when a voice or the ears cannot start.
+    """
+    worker = TtsWorker(renderer_factory=engines) if engines is not None else TtsWorker()
+    try:
+        worker.wait_ready()  # raises DeviceError naming what to install
+        speech = Speech(worker)
+        voice = speech.loadable(VoiceSettings())  # the assistant's own voice, as `run` speaks
+        first, second = (
+            Partner(name, settings, habits)
+            for name, settings, habits in zip(programme.partners, COUPLE_VOICES, HABITS, strict=True)
+        )
+        couple = SimulatedCouple(programme, (first, second))
+        printed = _Printer(out)
+        room = Room(speech, fast=fast, on_entry=printed.entry)
+        room.actor = couple
+        session = Session(programme, help_resources=load_help_resources(), hears_speech=True)
+        runner = Runner(
+            session, clock=room.clock, view=couple, journal=UnkeptJournal(programme.title), events=room.events
+        )
+        runner.voice = RoomVoice(room, speech, voice, load_chimes())
+        ears = ListeningEars(room.microphone, runner.post, spotter=spotter)
+        try:
+            runner.ears = ears.start()
+            room.pass_quiet(LEAD_IN_S)
+            outcome = runner.run()
+            room.pass_quiet(LEAD_IN_S)
+        finally:
+            ears.close()
+        printed.flush()
+    finally:
+        worker.close()
+    return Demo(
+        programme,
+        couple.partners,
+        voice,
+        fast,
+        room.entries,
+        room.recording(),
+        room.clock.now(),
+        outcome.completed,
+    )
+
+
+class _Printer:
+    """Prints each transcript line once the next begins, so a cue's line carries what was heard."""
+
+    def __init__(self, out: TextIO | None) -> None:
+        self._out = out
+        self._last: Entry | None = None
+
+    def entry(self, entry: Entry) -> None:
+        self.flush()
+        self._last = entry
+
+    def flush(self) -> None:
+        if self._out is not None and self._last is not None:
+            print(self._last.line(), file=self._out, flush=True)
+        self._last = None
+
+
 # ---- files ---------------------------------------------------------------------------------------
 
 
 def transcript(demo: Demo) -> str:
     """The whole conversation, one utterance a line, with a header and the tallies."""
-    result = demo.result
     voices = ", ".join(f"{p.name} ({p.voice.voice}, {p.voice.rate} words a minute)" for p in demo.partners)
-    ended = "at the closing" if result.completed else "before the closing"
+    ended = "at the closing" if demo.completed else "before the closing"
+    stray = demo.stray
     lines = [
-        f"# assistant demo: {demo.session.programme.title!r}, with a simulated couple: {voices}.",
+        f"# assistant demo: {demo.programme.title!r}, with a simulated couple: {voices}.",
         f"# The assistant speaks {demo.voice.voice} at {demo.voice.rate} words a minute. The couple's words are",
         "# scripted; their cues went through the recognizer, and only what it heard moved the session on.",
-        f"# Waits and the rest of each turn pass {demo.room.fast:g} times faster than on the session's clock.",
+        f"# Waits and the rest of each turn pass {demo.fast:g} times faster than on the session's clock.",
         "# time  who: what was said   [for cues, what the recognizer heard]",
-        *(entry.line() for entry in result.entries),
-        f"# The session ended {ended}: {_minutes(result.seconds)} of recording, "
-        f"{_minutes(result.clock_seconds)} on the session's clock.",
-        f"# Cues: {result.heard} heard by the recognizer, {result.repeated} said again after a miss, "
-        f"{result.keys} given by key after {TRIES} misses, {len(result.stray)} heard that were not meant"
-        + (f" ({', '.join(result.stray)})." if result.stray else "."),
+        *(entry.line() for entry in demo.entries),
+        f"# The session ended {ended}: {_minutes(demo.seconds)} of recording, "
+        f"{_minutes(demo.clock_seconds)} on the session's clock.",
+        f"# Cues: {demo.heard} heard by the recognizer, {demo.repeated} said again after a miss, "
+        f"{demo.keys} given by key after {TRIES} misses, {len(stray)} heard that were not meant"
+        + (f" ({', '.join(stray)})." if stray else "."),
     ]
     return "\n".join(lines) + "\n"
 
@@ -691,25 +566,15 @@ def demo_command(wav: str, transcript_file: str, programme: Programme, *, fast: 
     for target in targets:
         if not target.parent.is_dir():  # say so now, not after the whole session
             raise AssistantError(f"cannot write {target}: there is no folder {target.parent}")
-    worker = TtsWorker()
+    demo = play_demo(programme, fast=fast, out=out)
     try:
-        worker.wait_ready()  # raises DeviceError naming what to install
-        spotter = SphinxCueSpotter()
-        try:
-            demo = Demo(programme, worker=worker, spotter=spotter, fast=fast, out=out)
-            result = demo.run()
-        finally:
-            spotter.close()
-    finally:
-        worker.close()
-    try:
-        write_wav(targets[0], result.recording.astype("<i2").tobytes(), rate=RATE)  # as the ears hear it
+        write_wav(targets[0], demo.recording.astype("<i2").tobytes(), rate=RATE)  # as the ears hear it
         targets[1].write_text(transcript(demo), encoding="utf-8")
     except OSError as error:
         raise AssistantError(f"cannot write the demo's files: {error}") from None
     print(
-        f"Wrote {targets[0]} ({_minutes(result.seconds)}, 16 kHz mono) and {targets[1]}. "
-        f"Cues: {result.heard} heard by the recognizer, {result.keys} given by key.",
+        f"Wrote {targets[0]} ({_minutes(demo.seconds)}, 16 kHz mono) and {targets[1]}. "
+        f"Cues: {demo.heard} heard by the recognizer, {demo.keys} given by key.",
         file=out,
     )
     return 0

@@ -97,6 +97,7 @@ class Runner:
         voice: Voice | None = None,
         ears: Ears | None = None,
         couple: RehearsalCouple | None = None,
+        events: queue.Queue[Event] | None = None,
     ) -> None:
         self.session = session
         self.clock = clock
@@ -105,7 +106,8 @@ class Runner:
         self.voice: Voice = voice or TextVoice(self.post)
         self.ears = ears
         self.couple = couple
-        self.events: queue.Queue[Event] = queue.Queue()
+        # A simulation gives a queue whose waiting runs the simulated world (`assistant.simulated`).
+        self.events: queue.Queue[Event] = events if events is not None else queue.Queue()
         self.timers = Timers(clock)
         # The rehearsal couple's own timer: a pause holds the session's timers, not its answers.
         self._answers = Timers(clock)
