@@ -121,7 +121,7 @@ class HibariEngine:
             )
         try:
             model = self._make(voice=name, model=str(path), threads=self._threads)
-            model.phonemize("Ready.")  # loads the lexicon and tagger now, not on the first line
+            list(model.stream("Ready.", seed=SEED))  # loads the lexicon and warms the model now, not on the first line
         except Exception as error:  # noqa: BLE001 - onnxruntime raises its own types
             raise DeviceError(f"hibari could not load its voice {name!r}: {error}") from error
         self._models[name] = model

@@ -141,7 +141,7 @@ class PiperEngine:
         try:
             session = self._onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
             model = self._voice(config=self._config.from_dict(config), session=session)
-            model.phonemize("Ready.")  # starts Piper's eSpeak NG now, not on the first line
+            list(model.synthesize("Ready."))  # starts Piper's eSpeak NG and warms the model now, not on the first line
         except Exception as error:  # noqa: BLE001 - onnxruntime raises its own types
             raise DeviceError(f"Piper could not load its voice {name!r}: {error}") from error
         self._models[name] = model
