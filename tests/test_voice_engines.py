@@ -282,3 +282,18 @@ def test_a_piper_model_with_another_hash_is_refused() -> None:
 
     with pytest.raises(DeviceError, match="not the one this assistant was tested with"):
         engine.configure(VoiceSettings("piper:joe"))
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("Partner A had the floor.", "Partner [A](/ˈA/) had the floor."),
+        ("Thank you, Partner A.", "Thank you, Partner [A](/ˈA/)."),
+        ("A hug when you come home.", "A hug when you come home."),
+        ("It is Partner A's turn.", "It is Partner A's turn."),
+    ],
+)
+def test_hibari_says_the_letter_a_in_a_name_as_a_letter(text: str, said: str) -> None:
+    from assistant.voice.hibari_voice import letters_said_as_letters
+
+    assert letters_said_as_letters(text) == said

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,15 @@ LOUDNESS = 1.68
 """Gain that puts hibari's speech at eSpeak NG's loudness, so the chimes sound as loud beside it."""
 SEED = 0
 """hibari adds random noise to each render; a fixed seed makes a line always sound the same."""
+
+
+_LETTER_A = re.compile(r"(?<=\w )A\b(?!')")
+"""A capital A after a word, as in "Partner A had the floor": the letter, not the article."""
+
+
+def letters_said_as_letters(text: str) -> str:
+    """`text` with a name's letter A marked for hibari, which would read it as the article ("ə")."""
+    return _LETTER_A.sub("[A](/ˈA/)", text)
 
 
 def _refuse_download(url: str, dest: str, sha256: str) -> str:
@@ -93,7 +103,7 @@ class HibariEngine:
         model = self._model
         assert model is not None, "configure first"
         for piece in pieces(text):
-            for audio in model.stream(piece, speed=self._speed, seed=SEED):
+            for audio in model.stream(letters_said_as_letters(piece), speed=self._speed, seed=SEED):
                 if clip.cancelled:
                     return False
                 clip.append(resample(from_float(audio, self._gain), SAMPLE_RATE, RATE))
