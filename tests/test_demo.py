@@ -30,6 +30,7 @@ from assistant.ears.vocabulary import CUE_PHRASES
 from assistant.errors import DeviceError
 from assistant.events import CueHeard
 from assistant.keys import CUE_KEYS
+from assistant.programme import parse_programme
 from assistant.session import S, Session
 from assistant.simulated import Entry, Move, Press, Utter, Wait
 from assistant.voice.fakes import FakeRenderer
@@ -111,6 +112,27 @@ def test_the_demo_ends_even_when_no_cue_is_heard() -> None:
     assert "Assistant: (chime: start)" in text
 
 
+def test_the_same_demo_gives_the_same_recording() -> None:
+    """The room waits for the ears and the voice, so how busy the machine is changes nothing."""
+    programme = parse_programme(ONE_STEP, "one step", fallback=demo_programme())
+    first, second = (play_demo(programme, fast=50, spotter=DeafSpotter(), engines=FakeRenderer) for _ in "12")
+    assert first.completed and transcript(first) == transcript(second)
+    assert np.array_equal(first.recording, second.recording)
+
+
+ONE_STEP = """
+title: One step
+partners: [Ann, Ben]
+welcome: Hello.
+closing: Goodbye.
+steps:
+  - title: Talk
+    intro: Talk.
+    exercises:
+      - {title: Plan one shared activity, format: talk, prompt: Plan.}
+"""
+
+
 def test_the_demo_writes_nothing_when_the_recognizer_is_missing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -153,12 +175,18 @@ def played(plan: Plan | None, heard: bool = True) -> list[Move]:
             return moves
 
 
-def test_the_couple_answers_prompts_and_holds_the_floor() -> None:
+def at_the_welcome() -> tuple[Session, SimulatedCouple]:
+    """The demo's session just started, and the couple following it."""
     programme = demo_programme()
     session = Session(programme)
     session.start(0.0)
     couple = SimulatedCouple(programme, (Partner("Ann", VoiceSettings()), Partner("Ben", VoiceSettings())))
     couple.update(session.status(), None)
+    return session, couple
+
+
+def test_the_couple_answers_prompts_and_holds_the_floor() -> None:
+    session, couple = at_the_welcome()
     moves = played(couple.plan())
     assert moves[0] == Wait(THINK_S)
     assert [(m.who, m.meant) for m in moves if isinstance(m, Utter)] == [("Ann", "next")]
@@ -180,11 +208,7 @@ def test_the_couple_answers_prompts_and_holds_the_floor() -> None:
 
 
 def test_a_cue_missed_three_times_is_given_by_its_key() -> None:
-    programme = demo_programme()
-    session = Session(programme)
-    session.start(0.0)
-    couple = SimulatedCouple(programme, (Partner("Ann", VoiceSettings()), Partner("Ben", VoiceSettings())))
-    couple.update(session.status(), None)
+    _, couple = at_the_welcome()
     moves = played(couple.plan(), heard=False)
     tries = [m for m in moves if isinstance(m, Utter)]
     assert [m.attempt for m in tries] == list(range(1, TRIES + 1))
