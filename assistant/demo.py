@@ -364,13 +364,13 @@ class SimulatedCouple:
         yield from self._give_cue(partner, cue)
 
     def _hold_floor(self, status: Status) -> Plan:
-        exercise = self._exercise(status)
+        moment, exercise = self._moment, self._exercise(status)
         names = self.programme.partners
         closer = names.index(status.floor) if status.floor in names else 0  # talking: the first closes
         yield Wait(THINK_S)
         # Each phase is talked through once: after an interruption (a chime) only the cue is left.
-        if self._moment not in self._floors_talked:
-            self._floors_talked.add(self._moment)
+        if moment not in self._floors_talked:
+            self._floors_talked.add(moment)
             if status.state is S.TALKING:
                 first, second = (lines_for(exercise.title, "talk", partner) for partner in (0, 1))
                 talk = [(self.partners[i % 2], line) for i, line in enumerate(_interleave(first, second))]
@@ -491,7 +491,8 @@ def play_demo(
             session, clock=room.clock, view=couple, journal=UnkeptJournal(programme.title), events=room.events
         )
         runner.voice = RoomVoice(room, speech, voice, load_chimes())
-        ears = ListeningEars(room.microphone, runner.post, spotter=spotter)
+        # Ears that stop (a lost recognizer) leave the room going on without them.
+        ears = ListeningEars(room.microphone, runner.post, spotter=spotter, on_end=room.microphone.close)
         try:
             runner.ears = ears.start()
             room.pass_quiet(LEAD_IN_S)

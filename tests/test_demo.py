@@ -112,6 +112,18 @@ def test_the_demo_ends_even_when_no_cue_is_heard() -> None:
     assert "Assistant: (chime: start)" in text
 
 
+class BrokenSpotter(DeafSpotter):
+    """A cue spotter that fails on the first segment it is given, as a crashed recognizer would."""
+
+    def judge(self, segment: Segment, own_line: str | None = None) -> Verdict:
+        raise ValueError("broken")
+
+
+def test_the_demo_goes_on_by_keys_when_the_ears_stop() -> None:
+    demo = play_demo(demo_programme(), fast=50, spotter=BrokenSpotter(), engines=FakeRenderer)
+    assert demo.completed and demo.heard == 0 and demo.keys > 0
+
+
 def test_the_same_demo_gives_the_same_recording() -> None:
     """The room waits for the ears and the voice, so how busy the machine is changes nothing."""
     programme = parse_programme(ONE_STEP, "one step", fallback=demo_programme())
