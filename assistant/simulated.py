@@ -45,8 +45,8 @@ LONGEST_RECORDING_S = 30 * 60.0
 """A session that runs longer than this is stuck: stop rather than fill the memory."""
 STUCK_S = 30.0
 """Seconds of a room where nobody speaks, nobody means to and no timer runs: the session is stuck."""
-EARS_TIMEOUT_S = 120.0
-"""However slow the recognizer, the ears take the next chunk within this (it gives up after 20 s)."""
+EARS_TIMEOUT_S = 300.0
+"""However slow the recognizer (its process is replaced when it hangs), the ears take the next chunk within this."""
 
 
 @dataclass
@@ -169,13 +169,10 @@ def to_room(pcm: bytes) -> np.ndarray:
 
 @dataclass
 class _Sound:
-    who: str
-    text: str
     samples: np.ndarray
-    meant: str | None = None
-    attempt: int = 1
+    entry: Entry
+    """Logged, with its time, when the first sample is heard."""
     played: int = 0
-    entry: Entry | None = None
 
 
 @dataclass
@@ -227,7 +224,7 @@ class Room:
 
     def speak(self, text: str, samples: np.ndarray) -> None:
         """The assistant says `text` after whatever it is saying now."""
-        self._voice.append(_Sound(ASSISTANT, text, samples))
+        self._voice.append(_Sound(samples, Entry(0.0, ASSISTANT, text)))
 
     def stop_voice(self) -> None:
         """Cut the assistant off and drop what it was going to say."""
@@ -276,8 +273,8 @@ class Room:
                 self.events.put(CueHeard(move.cue, source="key"))
                 return
             if isinstance(move, Utter):
-                samples = self._speech_of(move)
-                self._other = _Sound(move.who, move.text, samples, move.meant, move.attempt)
+                entry = Entry(0.0, move.who, move.text, move.meant, move.attempt)
+                self._other = _Sound(self._speech_of(move), entry)
             elif isinstance(move, Wait):
                 self._waiting = _Waiting(self.clock.now() + move.seconds, move)
         self._play(self._clock_seconds(deadline))
@@ -339,21 +336,19 @@ class Room:
     def _take(self, sound: _Sound, into: np.ndarray, offset: int) -> int:
         """Mix the next samples of `sound` into `into` from `offset`; returns how many."""
         if sound.played == 0:
-            sound.entry = self._log(
-                Entry((self.samples + offset) / RATE, sound.who, sound.text, sound.meant, sound.attempt)
-            )
-            if sound.who != ASSISTANT:
+            sound.entry.at = (self.samples + offset) / RATE
+            self._log(sound.entry)
+            if sound.entry.who != ASSISTANT:
                 self._last_said = sound.entry
         piece = sound.samples[sound.played : sound.played + CHUNK - offset]
         into[offset : offset + len(piece)] += piece
         sound.played += len(piece)
         return max(len(piece), 1)
 
-    def _log(self, entry: Entry) -> Entry:
+    def _log(self, entry: Entry) -> None:
         self.entries.append(entry)
         if self._on_entry is not None:
             self._on_entry(entry)
-        return entry
 
 
 class RoomQueue(queue.Queue[Event]):
