@@ -159,10 +159,6 @@ class VoiceEngine(Protocol):
         """Every voice it can speak with, offline."""
 
 
-Renderer = VoiceEngine
-"""The protocol's older name, used by `assistant.demo`."""
-
-
 def _all_engines() -> VoiceEngine:
     from assistant.voice.engines import Engines  # the engines import their libraries only when used
 
