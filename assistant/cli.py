@@ -86,13 +86,6 @@ def build_parser() -> argparse.ArgumentParser:
     cues.add_argument("files", nargs="+", metavar="FILE")
     cues.add_argument("--only", metavar="CUE,CUE", help="listen only for these cues")
     cues.add_argument("--continuous", action="store_true", help="treat each file as a stretch of live listening")
-    cues.add_argument(
-        "--take",
-        action="append",
-        default=[],
-        metavar="CUE=FILE",
-        help='first learn FILE as the speaker\'s own take of CUE, as a session learns "your turn" (repeatable)',
-    )
 
     calibrate = commands.add_parser("calibrate", help="measure the room's noise", description="Measure room noise.")
     calibrate.add_argument(
@@ -181,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             from assistant.ears.commands import cues_command
 
             only = [c.strip() for c in args.only.split(",") if c.strip()] if args.only else None
-            return cues_command(args.files, only=only, continuous=args.continuous, out=sys.stdout, takes=args.take)
+            return cues_command(args.files, only=only, continuous=args.continuous, out=sys.stdout)
         if args.command == "calibrate":
             from assistant.ears.commands import calibrate_command
 
