@@ -644,10 +644,18 @@ def through_worker(sets: dict[str, list[Item]]) -> dict[str, Result]:
         rows = {}
         for name, items in sets.items():
             cues = [it for it in items if it.expected]
-            rows[name] = evaluate(f"{name}: cues, session's worker process", cues, worker, ALL)  # type: ignore[arg-type]
+            rows[name] = evaluate(f"{name}: cues, session's worker process", cues, worker, ALL)
+        if worker.pid is not None:
+            from benchmarks.soak import rss_mb  # soak.py imports this module
+
+            WORKER_MEMORY_MB.append(rss_mb(worker.pid))
         return rows
     finally:
         worker.close()
+
+
+WORKER_MEMORY_MB: list[float] = []
+"""The worker's resident memory after judging (`through_worker`), for the summary."""
 
 
 def full_context(items: list[Item]) -> Result:
@@ -808,6 +816,8 @@ def main(argv: list[str] | None = None) -> int:
     if context is not None:
         print(context.line())
     print(f"CPU real-time factor in a quiet room: {quiet_rtf:.4f}")
+    if WORKER_MEMORY_MB:
+        print(f"the worker process's resident memory: {WORKER_MEMORY_MB[-1]:.0f} MB")
     hinted = ", ".join(f"{kind} {a}/{b}" for kind, (a, b) in hints.items())
     print(f"near-miss hints (real speech, the session's states): {hinted}")
     print(BASELINE)
@@ -826,6 +836,7 @@ def main(argv: list[str] | None = None) -> int:
         "worker_latency_p95_ms": round(1000 * pct(worker_lat, 95)),
         "rtf_speech": round(cont.rtf, 3) if cont else None,
         "rtf_quiet": round(quiet_rtf, 4),
+        "worker_memory_mb": round(WORKER_MEMORY_MB[-1]) if WORKER_MEMORY_MB else None,
         "session_sets_correct_pct": round(rows[1].correct_pct, 1),
         "session_sets_false_accept_pct": round(rows[1].false_pct, 1),
         "offsets_correct_pct": round(rows[2].correct_pct, 1),
