@@ -1,4 +1,4 @@
-"""Audio in: microphone, voice activity, the offline cue spotter and the cue vocabulary."""
+"""Audio in: microphone, voice activity, Whisper tiny.en in a worker process, and the cue table."""
 
 from __future__ import annotations
 

@@ -7,7 +7,6 @@ carries the cue phrase it matched and nothing else of what was said.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,8 +18,6 @@ from assistant.ears.vad import Segment
 from assistant.ears.vocabulary import CUE_PHRASES, PHRASE_TO_CUE, expected_text, is_echo, match
 from assistant.ears.whisper_recognizer import Transcript
 
-_LOGGER = logging.getLogger(__name__)
-
 
 @dataclass(frozen=True)
 class Detection:
@@ -29,7 +26,7 @@ class Detection:
     cue: str
     phrase: str
     confidence: float
-    """0..1: the transcript's mean token probability."""
+    """0..1: how sure the decoder was of the phrase's own words (`phrase_confidence`)."""
     end_s: float
     """Stream time where the phrase ended."""
 
