@@ -17,6 +17,7 @@ from assistant.errors import AssistantError, DeviceError
 
 if TYPE_CHECKING:  # the CLI imports the heavy parts only for the command that needs them
     from assistant.devices import Clock, Ears, Voice
+    from assistant.journal import PastSession
     from assistant.programme import Programme
     from assistant.runner import Runner
     from assistant.web.server import PageServer
@@ -94,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     history = commands.add_parser("history", help="show past sessions", description="Show past sessions.")
     history.add_argument("--data-dir", metavar="DIR", help="where progress is kept")
+    history.add_argument(
+        "--web", action="store_true", help="show them on a page in your browser, with the weekly chart, until closed"
+    )
+    history.add_argument("--no-browser", action="store_true", help="with --web: print the page's address only")
+    history.add_argument("--port", type=_port, metavar="PORT", help="with --web: serve the page on this port")
     export = commands.add_parser("export", help="write everything kept to a JSON file", description="Export.")
     export.add_argument("file", metavar="FILE.json")
     export.add_argument("--data-dir", metavar="DIR", help="where progress is kept")
@@ -255,6 +261,8 @@ def journal_command(args: argparse.Namespace, out: TextIO) -> int:
     _tell(journal.notice)  # it was unreadable and set aside just now
     _tell(set_aside_notice(data_dir, besides=journal.kept))  # neither shown nor exported
     try:
+        if args.command == "history" and (args.web or args.no_browser or args.port):
+            return _history_page(args, past_sessions(journal), time.time())
         if args.command == "history":
             for line in history_lines(past_sessions(journal), time.time()):
                 print(line, file=out)
@@ -266,6 +274,26 @@ def journal_command(args: argparse.Namespace, out: TextIO) -> int:
             print(f"Wrote {target}.", file=out)
     finally:
         journal.close()
+    return EXIT_OK
+
+
+def _history_page(args: argparse.Namespace, sessions: list[PastSession], now: float) -> int:
+    """`history --web`: the sessions and the weekly chart on a page, until its Close button or Ctrl-C."""
+    from assistant.web.history import history_page
+    from assistant.web.server import HistoryServer, open_in_browser
+
+    page = HistoryServer(history_page(sessions, now), port=args.port or 0)
+    try:
+        url = page.start()
+        print(f"Open {url} to see your sessions on a page (it works on this computer only).", flush=True)
+        if not args.no_browser and not open_in_browser(url):
+            _tell("no browser could be opened here: open the address above in one.")
+        print("Press Close on the page, or Ctrl-C here, to stop.", flush=True)
+        page.wait()
+    except KeyboardInterrupt:
+        pass  # the way to stop, as the line above says
+    finally:
+        page.close()
     return EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""The page without a browser: what the view keeps, the guard on its own, and the real server's answers."""
+"""The pages without a browser: what the views keep, the guard on its own, and the real servers' answers."""
 
 from __future__ import annotations
 
@@ -6,21 +6,30 @@ import asyncio
 import dataclasses
 import http.client
 import json
+import os
 import re
+import signal
 import socket
+import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from assistant.cli import EXIT_ERROR, EXIT_OK, main
-from assistant.events import CueHeard, Event, QuickExitRequested
+from assistant.events import CueHeard, Event, QuickExitRequested, RecordRound
+from assistant.journal import Journal, PastSession, past_sessions
 from assistant.programme import load_builtin
 from assistant.session import S, Status
 from assistant.timers import FakeClock
 from assistant.ui import Countdown, ViewGroup
+from assistant.web.history import history_page
 from assistant.web.page import PageView, cue_label
-from assistant.web.server import Guard, PageServer
+from assistant.web.server import Guard, HistoryServer, LoopbackServer, PageServer
 from tests.fakes import FakeView
 
 SPEAKING = Status(
@@ -249,7 +258,7 @@ class Answer:
 
 
 def _connect(
-    server: PageServer, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | None = None
+    server: LoopbackServer, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | None = None
 ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     connection.request(method, path, body=body, headers={"Host": f"127.0.0.1:{server.port}", **(headers or {})})
@@ -257,7 +266,7 @@ def _connect(
 
 
 def _request(
-    server: PageServer, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | None = None
+    server: LoopbackServer, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | None = None
 ) -> Answer:
     connection, response = _connect(server, method, path, headers, body)
     try:
@@ -270,7 +279,7 @@ def test_the_server_answers_only_at_its_secret_address(served: tuple[PageServer,
     server, _ = served
     assert server.url == f"http://127.0.0.1:{server.port}/{server.secret}/"
     page = _request(server, "GET", f"/{server.secret}/")
-    assert page.status == 200 and b'src="static/page.js"' in page.body
+    assert page.status == 200 and b'src="static/main.js"' in page.body
     assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert page.headers["Cache-Control"] == "no-store"
     assert page.headers["Access-Control-Allow-Origin"] is None  # no CORS
@@ -279,6 +288,7 @@ def test_the_server_answers_only_at_its_secret_address(served: tuple[PageServer,
         refused = _request(server, "GET", path)
         assert (refused.status, refused.body) == (403, b"Forbidden")
     assert _request(server, "GET", f"/{server.secret}/static/page.css").status == 200
+    assert _request(server, "GET", f"/{server.secret}/history.json").status == 404
 
 
 def test_a_wrong_host_is_refused(served: tuple[PageServer, list[Event]]) -> None:
@@ -355,3 +365,142 @@ def test_the_address_is_the_first_line_and_the_session_runs_as_before(
     assert re.fullmatch(r"Open http://127\.0\.0\.1:\d+/[\w-]+/ .*", lines[0])
     assert not any("http://" in line for line in lines[1:])
     assert "Step 5: Rebuild intimate moments" in lines
+
+
+def test_history_web_without_a_journal_is_the_one_line_history_says(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["history", "--web", "--no-browser", "--data-dir", str(tmp_path)]) == EXIT_OK
+    assert capsys.readouterr().out == f"No sessions yet (nothing in {tmp_path}).\n"
+
+
+# ---- the history page ------------------------------------------------------------------------
+
+DAY_S = 24 * 3600
+NOW = 1_800_000_000.0
+
+
+def _past(days_ago: float, **floor: float) -> PastSession:
+    return PastSession(NOW - days_ago * DAY_S, 20.0, True, (1, 2), floor, 0)
+
+
+def test_the_history_page_charts_each_partners_minutes_week_by_week() -> None:
+    sessions = [_past(15, Ann=300, Ben=240), _past(8, Ann=600), _past(2, Ann=1200, Ben=900), _past(0.1, Ann=0, Ben=300)]
+    shown = history_page(sessions, NOW, weeks=4)
+    assert [week["label"] for week in shown["weeks"]] == ["This week", "1 week ago", "2 weeks ago", "3 weeks ago"]
+    assert [week["rows"] for week in shown["weeks"]] == [
+        [{"name": "Ann", "minutes": "20 min", "share": 1.0}, {"name": "Ben", "minutes": "20 min", "share": 1.0}],
+        [{"name": "Ann", "minutes": "10 min", "share": 0.5}, {"name": "Ben", "minutes": "0.0 min", "share": 0.0}],
+        [{"name": "Ann", "minutes": "5.0 min", "share": 0.25}, {"name": "Ben", "minutes": "4.0 min", "share": 0.2}],
+        [],  # no time on the floor: no bars, the page says so
+    ]
+    assert len(shown["sessions"]) == 4
+    newest = shown["sessions"][0]
+    assert newest["details"] == "20 min · steps 1, 2 · completed"
+    assert newest["floor"] == "Ann 0.0 min, Ben 5.0 min"
+    assert history_page([], NOW) == {"weeks": history_page([_past(60, Ann=60)], NOW)["weeks"], "sessions": []}
+
+
+def keep_sessions(data_dir: Path, *sessions: tuple[float, dict[str, float]]) -> None:
+    """A journal holding a session for each (days ago, seconds on the floor by name), through the
+    real Journal API; then each is dated back, as time would have done."""
+    journal = Journal(data_dir, load_builtin().title)
+    dated = []
+    for days_ago, floor in sessions:
+        journal.begin_session()
+        for name, seconds in floor.items():
+            journal.record_round(RecordRound(0, 0, "speak", name, seconds, "timer"))
+        journal.end_session(completed=True)
+        started = time.time() - days_ago * DAY_S
+        dated.append((started, started + 25 * 60, journal.session_id))
+    journal.close()
+    with closing(sqlite3.connect(journal.path)) as db, db:
+        db.executemany("UPDATE sessions SET started_at = ?, ended_at = ? WHERE id = ?", dated)
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Iterator[HistoryServer]:
+    keep_sessions(tmp_path, (9, {"Ann": 300, "Ben": 200}), (1, {"Ann": 600, "Ben": 660}))
+    journal = Journal(tmp_path, load_builtin().title)
+    try:
+        server = HistoryServer(history_page(past_sessions(journal), time.time()))
+    finally:
+        journal.close()
+    server.start()
+    yield server
+    server.close()
+
+
+def test_the_history_is_served_only_at_its_secret_address_from_this_host(history: HistoryServer) -> None:
+    assert history.url == f"http://127.0.0.1:{history.port}/{history.secret}/history"
+    page = _request(history, "GET", f"/{history.secret}/history")
+    assert page.status == 200 and b'src="static/main.js"' in page.body
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert page.headers["Set-Cookie"] is None and page.headers["Access-Control-Allow-Origin"] is None
+    for path in ("/history", "/history.json", f"/{history.secret[:-1]}/history.json", "/static/chart.js"):
+        assert _request(history, "GET", path).status == 403
+    assert (
+        _request(history, "GET", f"/{history.secret}/history.json", {"Host": f"evil.example:{history.port}"}).status
+        == 403
+    )
+    for name in ("main.js", "history.js", "chart.js", "page.css"):
+        assert _request(history, "GET", f"/{history.secret}/static/{name}").status == 200
+    # The session's routes are not the history's, nor the history's the session's.
+    assert _request(history, "GET", f"/{history.secret}/events").status == 404
+    assert _request(history, "GET", f"/{history.secret}/").status == 404
+
+
+def test_the_history_serves_the_weekly_chart(history: HistoryServer) -> None:
+    answer = _request(history, "GET", f"/{history.secret}/history.json")
+    assert answer.status == 200 and answer.headers["Cache-Control"] == "no-store"
+    shown = json.loads(answer.body)
+    weeks = {week["label"]: week["rows"] for week in shown["weeks"]}
+    assert weeks["This week"] == [
+        {"name": "Ann", "minutes": "10 min", "share": 0.909},
+        {"name": "Ben", "minutes": "11 min", "share": 1.0},
+    ]
+    assert [row["minutes"] for row in weeks["1 week ago"]] == ["5.0 min", "3.3 min"]
+    assert weeks["2 weeks ago"] == []
+    assert [past["details"] for past in shown["sessions"]] == ["25 min · step 1 · completed"] * 2
+
+
+def test_the_close_button_is_heard_from_the_page_only(history: HistoryServer) -> None:
+    own = {"Origin": f"http://127.0.0.1:{history.port}"}
+    close = f"/{history.secret}/close"
+    assert _request(history, "POST", close, {"Origin": "http://evil.example"}).status == 403
+    assert _request(history, "POST", close).status == 403  # a change with no Origin: not from a browser's page
+    assert _request(history, "POST", close, {**own, "Sec-Fetch-Site": "same-site"}).status == 403
+    assert _request(history, "GET", close, own).status == 405
+    assert not history.wait(timeout=0)
+    assert _request(history, "POST", close, own).status == 204
+    assert history.wait(timeout=10)
+
+
+def test_history_web_prints_its_address_first_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    keep_sessions(tmp_path, (0, {"Ann": 120, "Ben": 90}))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "history", "--web", "--no-browser", "--data-dir", str(tmp_path)],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={name: value for name, value in os.environ.items() if name not in ("DISPLAY", "WAYLAND_DISPLAY")},
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        match = re.fullmatch(r"Open (http://127\.0\.0\.1:(\d+)/([\w-]+)/history) .*\n", first)
+        assert match, first
+        connection = http.client.HTTPConnection("127.0.0.1", int(match[2]), timeout=10)
+        connection.request("GET", f"/{match[3]}/history.json", headers={"Host": f"127.0.0.1:{match[2]}"})
+        answer = connection.getresponse()
+        assert answer.status == 200 and json.loads(answer.read())["weeks"][0]["rows"][0]["minutes"] == "2.0 min"
+        connection.close()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    assert process.returncode == EXIT_OK, err
+    assert "http://" not in out and err == ""

@@ -1,5 +1,6 @@
-"""The page in a real browser (Debian's chromium, driven by Playwright) against a real rehearsal:
-`assistant run --web --no-browser --text --no-mic --auto --fast N` as its own process.
+"""The pages in a real browser (Debian's chromium, driven by Playwright) against real processes:
+`assistant run --web --no-browser --text --no-mic --auto --fast N`, and `assistant history --web
+--no-browser` over a journal of a few sessions.
 
 Screenshots go to each test's tmp_path, to be looked at, not kept. `scripts/screenshots` uses the
 helpers here to make the README's. Outside CI the tests skip where chromium or Playwright is
@@ -28,6 +29,7 @@ from assistant.timers import FakeClock
 from assistant.ui import Countdown
 from assistant.web.page import PageView
 from assistant.web.server import PageServer
+from tests.test_web import keep_sessions
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -56,21 +58,22 @@ MISSING = (
 pytestmark = pytest.mark.skipif(MISSING is not None and not os.environ.get("CI"), reason=MISSING or "")
 
 
-class PageRehearsal:
-    """A rehearsal with its page, as a real process; `url` is the address it prints first."""
+class PageProcess:
+    """`assistant ARGS --data-dir DIR` as its own process, serving a page; `url` is the address it prints first."""
 
-    def __init__(self, data_dir: Path, fast: float, *args: str) -> None:
+    def __init__(self, data_dir: Path, *args: str) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = data_dir
         self.out = data_dir / "stdout.txt"
         self.err = data_dir / "stderr.txt"
-        command = [sys.executable, "-m", "assistant", "run", "--web", "--no-browser", "--text", "--no-mic"]
-        command += ["--auto", "--fast", str(fast), "--data-dir", str(data_dir), "--partners", "Ann,Ben", *args]
+        command = [sys.executable, "-m", "assistant", *args, "--data-dir", str(data_dir)]
         with self.out.open("w") as out, self.err.open("w") as err:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=_env()
             )
         self.url = self._address()
+        self.root = "/".join(self.url.split("/")[:4]) + "/"
+        """The address of everything it serves: under its secret."""
 
     def _address(self) -> str:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -97,6 +100,14 @@ class PageRehearsal:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
+
+
+class PageRehearsal(PageProcess):
+    """A rehearsal with its page: `assistant run --web --no-browser --text --no-mic --auto --fast N`."""
+
+    def __init__(self, data_dir: Path, fast: float, *args: str) -> None:
+        web = ("run", "--web", "--no-browser", "--text", "--no-mic", "--auto", "--fast", str(fast))
+        super().__init__(data_dir, *web, "--partners", "Ann,Ben", *args)
 
 
 def _env() -> dict[str, str]:
@@ -127,9 +138,9 @@ def browser() -> Iterator[Browser]:
 
 
 class Watched:
-    """A rehearsal's page, with its script errors, console errors (a CSP refusal is one) and requests."""
+    """A served page, with its script errors, console errors (a CSP refusal is one) and requests."""
 
-    def __init__(self, page: Page, rehearsal: PageRehearsal) -> None:
+    def __init__(self, page: Page, rehearsal: PageProcess) -> None:
         self.page = page
         self.rehearsal = rehearsal
         self.errors: list[str] = []
@@ -142,7 +153,7 @@ class Watched:
     def assert_calm(self) -> None:
         """No script or policy errors, and nothing asked of anywhere but the session's own address."""
         assert self.errors == []
-        assert self.requests and all(request.startswith(self.rehearsal.url) for request in self.requests)
+        assert self.requests and all(request.startswith(self.rehearsal.root) for request in self.requests)
 
 
 @pytest.fixture
@@ -304,3 +315,52 @@ def test_the_countdown_marks_halfway_and_the_last_minute(browser: Browser, tmp_p
         page.close()
     finally:
         server.close()
+
+
+def test_history_web_shows_the_weekly_chart_until_closed(browser: Browser, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    data_dir = tmp_path / "data"
+    earlier = [(22, {"Ann": 240, "Ben": 300}), (9, {"Ann": 540, "Ben": 420}), (2, {"Ann": 780, "Ben": 720})]
+    keep_sessions(data_dir, *earlier, (0.2, {"Ann": 600, "Ben": 660}))
+    history = PageProcess(data_dir, "history", "--web", "--no-browser")
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        watched = Watched(page, history)
+        weeks = page.locator(".week")
+        expect(weeks).to_have_count(8)
+        this_week = weeks.first
+        expect(this_week.locator(".week-label")).to_have_text("This week")
+        expect(this_week.locator(".summary-row")).to_have_text(["Ann23 min", "Ben23 min"])
+        expect(weeks.nth(1).locator(".summary-row")).to_have_text(["Ann9.0 min", "Ben7.0 min"])
+        expect(weeks.nth(2)).to_contain_text("No time on the floor")
+        expect(weeks.nth(3).locator(".summary-row")).to_have_count(2)
+        # One grid for the chart: every bar's track starts and ends where the others do.
+        tracks = page.locator(".weeks .summary-track").evaluate_all(
+            "tracks => tracks.map(track => { const box = track.getBoundingClientRect(); return [box.x, box.width]; })"
+        )
+        assert len(tracks) == 6 and len({(round(x), round(width)) for x, width in tracks}) == 1
+        expect(page.locator("#sessions li")).to_have_count(4)
+        expect(page.locator("#sessions li").first).to_contain_text("On the floor: Ann 10 min, Ben 11 min")
+        page.screenshot(path=tmp_path / "history.png", full_page=True)
+        assert page.context.cookies() == []
+        assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+
+        # Dark, at 200% zoom: one column, nothing wider than the window.
+        dark = browser.new_page(viewport={"width": 640, "height": 400}, device_scale_factor=2, color_scheme="dark")
+        dark_watched = Watched(dark, history)
+        expect(dark.locator(".week .summary-bar").first).to_be_visible()
+        assert dark.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        assert dark.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(27, 30, 33)"
+        dark.screenshot(path=tmp_path / "history-zoom-dark.png", full_page=True)
+
+        dark.get_by_role("button", name="Close").click()
+        expect(dark.locator("#closed")).to_be_visible()
+        expect(dark.locator(".week")).to_have_count(0)
+        assert history.wait() == 0
+        dark.screenshot(path=tmp_path / "history-closed.png")
+        watched.assert_calm()
+        dark_watched.assert_calm()
+    finally:
+        history.stop()
+    assert history.out.read_text().startswith("Open http://127.0.0.1:")

@@ -1,9 +1,11 @@
-"""The page's server: a few Starlette routes under the session's secret, run by uvicorn on 127.0.0.1.
+"""The pages' server: a few Starlette routes under a random secret, run by uvicorn on 127.0.0.1.
 
-The page is a door into the session, so one middleware (`Guard`) refuses, with a bare 403, any
-request without the secret, with a Host that is not this loopback address and port (DNS
+Two pages: the session's (`PageServer`), whose buttons post cues on the runner's queue as keys
+do, and the history's (`HistoryServer`), the weekly chart until its Close button is pressed.
+Each is a door into what the couple keeps, so one middleware (`Guard`) refuses, with a bare 403,
+any request without the secret, with a Host that is not this loopback address and port (DNS
 rebinding), or from another origin; and it adds a strict Content-Security-Policy and no-store to
-every answer. There is no CORS. Buttons post cues on the runner's queue, as keys do.
+every answer. There is no CORS.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import sys
 import threading
 import time
 import webbrowser
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from assistant.devices import Post
 from assistant.errors import DeviceError
@@ -33,8 +36,8 @@ try:
     from starlette.datastructures import Headers, MutableHeaders
     from starlette.middleware import Middleware
     from starlette.requests import Request
-    from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
-    from starlette.routing import Mount, Route
+    from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+    from starlette.routing import BaseRoute, Mount, Route
     from starlette.staticfiles import StaticFiles
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 except ImportError as error:  # pragma: no cover - both are dependencies of the package
@@ -44,6 +47,7 @@ HOST = "127.0.0.1"
 STATIC = Path(__file__).parent / "static"
 STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_TIMEOUT_S = 5.0
+CLOSE_POLL_S = 0.5
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -102,11 +106,21 @@ class Guard:
         return origin == f"http://{host}"
 
 
-def build_app(view: PageView, post: Post, *, secret: str, port: int) -> Starlette:
-    """The page, its files, its stream of changes, and the two things it can ask: a cue, or to leave."""
+def build_app(routes: Sequence[BaseRoute], *, secret: str, port: int) -> Starlette:
+    """`routes` and the pages' files under `/secret/`, behind the guard."""
+    files = Mount("/static", StaticFiles(directory=STATIC))
+    return Starlette(
+        routes=[Mount(f"/{secret}", routes=[*routes, files])], middleware=[Middleware(Guard, secret=secret, port=port)]
+    )
 
-    async def index(request: Request) -> Response:
-        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+async def _page(request: Request) -> Response:
+    """Both pages are one document: its script tells them apart by their address."""
+    return FileResponse(STATIC / "index.html", media_type="text/html")
+
+
+def session_routes(view: PageView, post: Post) -> list[BaseRoute]:
+    """The session's page, its stream of changes, and the two things it can ask: a cue, or to leave."""
 
     async def events(request: Request) -> Response:
         return StreamingResponse(_changes(view), media_type="text/event-stream")
@@ -128,16 +142,29 @@ def build_app(view: PageView, post: Post, *, secret: str, port: int) -> Starlett
         post(QuickExitRequested())
         return Response(status_code=204)
 
-    page = [
-        Route("/", index, methods=["GET"]),
+    return [
+        Route("/", _page, methods=["GET"]),
         Route("/events", events, methods=["GET"]),
         Route("/cue", cue, methods=["POST"]),
         Route("/leave", leave, methods=["POST"]),
-        Mount("/static", StaticFiles(directory=STATIC)),
     ]
-    return Starlette(
-        routes=[Mount(f"/{secret}", routes=page)], middleware=[Middleware(Guard, secret=secret, port=port)]
-    )
+
+
+def history_routes(history: dict[str, Any], closed: threading.Event) -> list[BaseRoute]:
+    """The history's page, its chart and list as JSON, and its Close button."""
+
+    async def data(request: Request) -> Response:
+        return JSONResponse(history)
+
+    async def close(request: Request) -> Response:
+        closed.set()
+        return Response(status_code=204)
+
+    return [
+        Route("/history", _page, methods=["GET"]),
+        Route("/history.json", data, methods=["GET"]),
+        Route("/close", close, methods=["POST"]),
+    ]
 
 
 async def _changes(view: PageView) -> AsyncIterator[str]:
@@ -162,13 +189,15 @@ async def _changes(view: PageView) -> AsyncIterator[str]:
         stop()
 
 
-class PageServer:
-    """Serves one `PageView` on 127.0.0.1 from a thread, for as long as the session runs."""
+class LoopbackServer:
+    """Serves routes under a fresh secret on 127.0.0.1 from a thread; its port is taken at once."""
 
-    def __init__(self, view: PageView, port: int = 0) -> None:
-        self.view = view
+    page = ""
+    """The page's path under the secret: where `url` points."""
+
+    def __init__(self, port: int = 0) -> None:
         self.secret = secrets.token_urlsafe(24)
-        # Bound now, so a taken port is one clear error before the session starts.
+        # Bound now, so a taken port is one clear error before anything starts.
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a --port used a moment ago
         try:
@@ -177,15 +206,14 @@ class PageServer:
             self._socket.close()
             raise DeviceError(f"cannot serve the page on {HOST}:{port}: {error.strerror or error}") from error
         self.port: int = self._socket.getsockname()[1]
-        self.url = f"http://{HOST}:{self.port}/{self.secret}/"
+        self.url = f"http://{HOST}:{self.port}/{self.secret}/{self.page}"
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self, post: Post) -> str:
-        """Serve the page, whose buttons post cues with `post`; returns its address once it answers."""
-        app = build_app(self.view, post, secret=self.secret, port=self.port)
+    def serve(self, routes: Sequence[BaseRoute]) -> str:
+        """Serve `routes` behind the guard; returns the page's address once it answers."""
         config = uvicorn.Config(
-            app,
+            build_app(routes, secret=self.secret, port=self.port),
             log_level="warning",
             access_log=False,  # an access log would hold the secret
             lifespan="off",
@@ -208,13 +236,56 @@ class PageServer:
         return self.url
 
     def close(self) -> None:
-        """Stop serving: the page's stream gets its last snapshot, then the server goes."""
-        if not self.view.ended:
-            self.view.close()
+        """Stop serving."""
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(SHUTDOWN_TIMEOUT_S)
         self._socket.close()
+
+
+class PageServer(LoopbackServer):
+    """Serves one `PageView` on 127.0.0.1 from a thread, for as long as the session runs."""
+
+    def __init__(self, view: PageView, port: int = 0) -> None:
+        super().__init__(port)
+        self.view = view
+
+    def start(self, post: Post) -> str:
+        """Serve the page, whose buttons post cues with `post`; returns its address once it answers."""
+        return self.serve(session_routes(self.view, post))
+
+    def close(self) -> None:
+        """Stop serving: the page's stream gets its last snapshot, then the server goes."""
+        if not self.view.ended:
+            self.view.close()
+        super().close()
+
+
+class HistoryServer(LoopbackServer):
+    """Serves the history page (`history.history_page`) until its Close button is pressed."""
+
+    page = "history"
+
+    def __init__(self, history: dict[str, Any], port: int = 0) -> None:
+        super().__init__(port)
+        self.history = history
+        self.closed = threading.Event()
+        """Set when the page's Close button is pressed."""
+
+    def start(self) -> str:
+        """Serve the page; returns its address once it answers."""
+        return self.serve(history_routes(self.history, self.closed))
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Until the page's Close button is pressed (True) or `timeout` seconds pass (False)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            # In short waits, so that Ctrl-C is heard at once everywhere (Windows too).
+            left = CLOSE_POLL_S if deadline is None else min(CLOSE_POLL_S, deadline - time.monotonic())
+            if self.closed.wait(max(0.0, left)):
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
 
 
 def open_in_browser(url: str) -> bool:

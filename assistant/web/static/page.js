@@ -1,8 +1,9 @@
-// The page: shows the snapshots the assistant streams, and posts a cue for each button pressed.
-// It stores nothing: no cookies, no local storage. Escape twice (or "Leave now") leaves it blank.
-"use strict";
+// The session's page: shows the snapshots the assistant streams, and posts a cue for each button
+// pressed. It stores nothing: no cookies, no local storage. Escape twice (or "Leave now") leaves
+// it blank.
+import { barRow } from "./chart.js";
 
-(() => {
+export function showSession() {
   const $ = (id) => document.getElementById(id);
   const LAST_MINUTE_S = 60;
   const BUTTON_HOLD_MS = 1500;
@@ -118,25 +119,7 @@
     if (!summary) return;
     const turns = summary.turns === 1 ? "1 turn" : `${summary.turns} turns`;
     setText("summary-title", `${summary.title}: time on the floor (${turns})`);
-    $("summary-rows").replaceChildren(
-      ...summary.rows.map((row) => {
-        const line = document.createElement("div");
-        line.className = "summary-row";
-        const name = document.createElement("span");
-        name.textContent = row.name;
-        const track = document.createElement("div");
-        track.className = "summary-track";
-        const bar = document.createElement("div");
-        bar.className = "summary-bar";
-        bar.style.width = `${(100 * row.share).toFixed(1)}%`;
-        track.append(bar);
-        const time = document.createElement("span");
-        time.className = "summary-time";
-        time.textContent = row.clock;
-        line.append(name, track, time);
-        return line;
-      }),
-    );
+    $("summary-rows").replaceChildren(...summary.rows.map((row) => barRow(row.name, row.share, row.clock)));
   }
 
   function render(page) {
@@ -261,4 +244,4 @@
     if (!gone) over();
   };
   setInterval(tick, 200);
-})();
+}
