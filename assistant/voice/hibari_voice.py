@@ -19,7 +19,7 @@ from typing import Any
 from assistant.errors import DeviceError
 from assistant.voice.pcm import RATE, from_float, resample
 from assistant.voice.player import Clip
-from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings, keep_offline, pieces
+from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings, keep_offline, pieces, stream_into
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -102,12 +102,12 @@ class HibariEngine:
         """Stream `text` into `clip` one sentence at a time, so the first is heard at once."""
         model = self._model
         assert model is not None, "configure first"
-        for piece in pieces(text):
-            for audio in model.stream(letters_said_as_letters(piece), speed=self._speed, seed=SEED):
-                if clip.cancelled:
-                    return False
-                clip.append(resample(from_float(audio, self._gain), SAMPLE_RATE, RATE))
-        return not clip.cancelled
+        chunks = (
+            resample(from_float(audio, self._gain), SAMPLE_RATE, RATE)
+            for piece in pieces(text)
+            for audio in model.stream(letters_said_as_letters(piece), speed=self._speed, seed=SEED)
+        )
+        return stream_into(clip, chunks)
 
     def _load(self, name: str) -> Any:
         if name in self._models:

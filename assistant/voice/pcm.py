@@ -78,6 +78,16 @@ LIMIT_KNEE = 0.7
 """Fraction of full scale above which `from_float` bends peaks down instead of clipping them."""
 
 
+def without_leading_silence(pcm: bytes, keep: float = 0.02, below: int = 100) -> bytes:
+    """`pcm` from `keep` seconds before its first sample louder than `below` (about -50 dBFS);
+    empty when none is."""
+    samples = np.frombuffer(pcm, dtype="<i2")
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > below)
+    if not len(loud):
+        return b""
+    return samples[max(0, int(loud[0]) - round(keep * RATE)) :].tobytes()
+
+
 def from_float(samples: np.ndarray, gain: float = 1.0) -> bytes:
     """Float samples (full scale 1.0) times `gain` as 16-bit PCM; peaks above the knee are
     compressed smoothly towards full scale, so a loud engine is made louder without clipping."""

@@ -19,7 +19,7 @@ from typing import Any
 from assistant.errors import DeviceError
 from assistant.voice.pcm import RATE, from_float, resample
 from assistant.voice.player import Clip
-from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings, keep_offline, pieces
+from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings, keep_offline, pieces, stream_into
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -107,12 +107,12 @@ class PiperEngine:
         """Stream `text` into `clip` one sentence at a time, so the first is heard at once."""
         model = self._model
         assert model is not None, "configure first"
-        for piece in pieces(text):
-            for chunk in model.synthesize(piece, syn_config=self._options):
-                if clip.cancelled:
-                    return False
-                clip.append(resample(from_float(chunk.audio_float_array, self._gain), int(chunk.sample_rate), RATE))
-        return not clip.cancelled
+        chunks = (
+            resample(from_float(chunk.audio_float_array, self._gain), int(chunk.sample_rate), RATE)
+            for piece in pieces(text)
+            for chunk in model.synthesize(piece, syn_config=self._options)
+        )
+        return stream_into(clip, chunks)
 
     def _load(self, name: str) -> Any:
         if name in self._models:

@@ -14,13 +14,14 @@ import os
 import queue
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from assistant.errors import DeviceError
 from assistant.voice.cache import RenderCache, cache_key
+from assistant.voice.pcm import without_leading_silence
 from assistant.voice.player import Clip
 
 _LOGGER = logging.getLogger(__name__)
@@ -56,6 +57,23 @@ hub libraries would fetch models unless told to stay offline."""
 def keep_offline() -> None:
     """Tell onnxruntime and the hub libraries, before they are imported, never to phone home."""
     os.environ.update(OFFLINE_ENVIRONMENT)
+
+
+def stream_into(clip: Clip, chunks: Iterable[bytes]) -> bool:
+    """Append an engine's chunks of a line to `clip`, from its first sound on: the neural engines
+    begin every line with about 0.3 s of silence, which only delayed each answer (it was most of
+    the time from a spoken cue to the reply: benchmarks/README.md). False once the clip is cancelled."""
+    sounding = False
+    for pcm in chunks:
+        if clip.cancelled:
+            return False
+        if not sounding:
+            pcm = without_leading_silence(pcm)
+            sounding = bool(pcm)
+            if not sounding:
+                continue
+        clip.append(pcm)
+    return not clip.cancelled
 
 
 def pieces(text: str) -> list[str]:
