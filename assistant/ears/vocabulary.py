@@ -65,8 +65,9 @@ FILLERS_BEFORE: frozenset[str] = frozenset({"okay", "ok", "so", "well", "um", "u
 """A word that may come before a cue phrase without changing it ("okay, your turn")."""
 FILLERS_AFTER: frozenset[str] = frozenset({"please", "now", "then", "thanks", "thank you"})
 """Words that may follow a cue phrase ("stop, please"; "I'm finished now")."""
-SPELLINGS: dict[str, str] = {"ok": "okay", "o k": "okay", "time-out": "time out", "yea": "yeah", "hold-on": "hold on"}
-"""Ways the recognizer writes a phrase -> the table's spelling (applied to the whole normalised text)."""
+SPELLINGS: dict[str, str] = {"ok": "okay", "o k": "okay", "yea": "yeah"}
+"""Ways the recognizer writes a phrase -> the table's spelling (applied to the whole normalised
+text; hyphens are spaces by then: "time-out" is "time out")."""
 
 MISSING_CUES: frozenset[str] = frozenset(CUES) - frozenset(CUE_PHRASES)
 """Cues the session knows that have no spoken phrase yet (keyboard only); tests keep this empty."""
