@@ -124,7 +124,6 @@ class DecodeOptions:
     max_tokens: int = 10
     """Generated tokens at most: a cue phrase is six or fewer with its punctuation, and a cut
     input's repetitions are cheaper to stop than to decode."""
-    beam_size: int = 1
     prompt: str = ""
     """Text given to the decoder as what came before, when `transcribe` is given none."""
 
@@ -185,7 +184,7 @@ class WhisperRecognizer:
         result = self._model.generate(
             self._ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32)),
             [prompt],
-            beam_size=options.beam_size,
+            beam_size=1,  # greedy: CTranslate2 returns the steps' logits (our confidences) for greedy search only
             max_length=len(prompt) + options.max_tokens,  # the limit counts the prompt too
             return_logits_vocab=True,
             return_no_speech_prob=True,
