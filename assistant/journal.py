@@ -254,6 +254,21 @@ class PastSession:
     timeouts: int
 
 
+WEEK_S = 7 * 24 * 3600
+
+
+def floor_by_week(sessions: list[PastSession], now: float, weeks: int) -> list[dict[str, float]]:
+    """Seconds on the floor per partner in each of the last `weeks` weeks, this week (the seven
+    days before `now`) first; partners in the order they first held the floor."""
+    by_week: list[dict[str, float]] = [{} for _ in range(weeks)]
+    for past in sessions:
+        age = int((now - past.started_at) // WEEK_S)
+        if 0 <= age < weeks:
+            for name, seconds in past.floor_seconds.items():
+                by_week[age][name] = by_week[age].get(name, 0.0) + seconds
+    return by_week
+
+
 def past_sessions(journal: Journal) -> list[PastSession]:
     """Every session in the journal, oldest first, with the numbers worth showing."""
     db = journal._db

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from assistant.devices import Clock
 from assistant.events import CueHeard
-from assistant.journal import PastSession
+from assistant.journal import PastSession, floor_by_week
 from assistant.keys import CUE_KEYS
 from assistant.session import Status
 
@@ -255,12 +255,7 @@ def history_lines(sessions: list[PastSession], now: float, weeks: int = 8) -> li
         ending = "completed" if past.completed else "stopped"
         breaks = f", {past.timeouts} time-out{'s' if past.timeouts != 1 else ''}" if past.timeouts else ""
         lines.append(f"{day}  {past.minutes:5.1f} min  steps {steps:<9}  floor: {floor}  ({ending}{breaks})")
-    week = 7 * 24 * 3600
-    totals = [0.0] * weeks
-    for past in sessions:
-        age = int((now - past.started_at) // week)
-        if 0 <= age < weeks:
-            totals[weeks - 1 - age] += sum(past.floor_seconds.values()) / 60
+    totals = [sum(week.values()) / 60 for week in reversed(floor_by_week(sessions, now, weeks))]
     longest = max(totals) or 1.0
     lines.append("")
     lines.append("Minutes on the floor, week by week (this week last):")

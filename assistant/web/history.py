@@ -10,9 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from assistant.journal import PastSession
+from assistant.journal import PastSession, floor_by_week
 
-WEEK_S = 7 * 24 * 3600
 WEEKS = 8
 """As many weeks as the terminal's chart shows, this week first."""
 
@@ -32,16 +31,9 @@ def week_label(age: int) -> str:
 
 def history_page(sessions: list[PastSession], now: float, weeks: int = WEEKS) -> dict[str, Any]:
     """The weekly chart (this week first, a bar per partner) and the sessions (newest first)."""
-    partners: list[str] = []
-    by_week: list[dict[str, float]] = [{} for _ in range(weeks)]
-    for past in sessions:
-        age = int((now - past.started_at) // WEEK_S)
-        if not 0 <= age < weeks:
-            continue
-        for name, seconds in past.floor_seconds.items():
-            if name not in partners:
-                partners.append(name)
-            by_week[age][name] = by_week[age].get(name, 0.0) + seconds
+    by_week = floor_by_week(sessions, now, weeks)
+    # Sessions come oldest first, so this is the order in which partners first held the floor.
+    partners = list(dict.fromkeys(name for week in reversed(by_week) for name in week))
     longest = max((seconds for week in by_week for seconds in week.values()), default=0.0) or 1.0
     chart = [{"label": week_label(age), "rows": _bars(week, partners, longest)} for age, week in enumerate(by_week)]
     return {"weeks": chart, "sessions": [_session(past) for past in reversed(sessions)]}
