@@ -113,8 +113,11 @@ class Runner:
         self._answers = Timers(clock)
         self._answer: tuple[S, str] | None = None
         self._voice_busy = False
+        self._voice_playing = False
+        """Between `VoiceStarted` and `VoiceFinished`: our voice is in the room."""
         self._lines: list[str] = []
-        """What the voice was asked to say since it last fell quiet: the ears know their own voice by it."""
+        """Lines the voice was asked to say that it has not begun: the ears are told them when it
+        does (they know their own voice by its words); a line said while it plays is told at once."""
         self._listening: frozenset[str] | None = None
         self._last_hint = -math.inf
         self._ending: EndSession | None = None
@@ -194,10 +197,12 @@ class Runner:
         if isinstance(event, VoiceStarted):
             self._voice_busy = True
             self._answers.cancel(ANSWER_TIMER)
+            self._voice_playing = True
             if self.ears:
                 self.ears.set_voice_playing(True, " ".join(self._lines))
+            self._lines.clear()
         elif isinstance(event, VoiceFinished):
-            self._voice_busy = False
+            self._voice_busy = self._voice_playing = False
             if self.ears:
                 self.ears.set_voice_playing(False)
             self._lines.clear()
@@ -286,7 +291,10 @@ class Runner:
             if isinstance(action, Say):
                 self.view.said(action.text)
                 self._voice_busy = True
-                self._lines.append(action.text)
+                if self._voice_playing and self.ears:
+                    self.ears.set_voice_playing(True, action.text)  # joins the line playing now
+                else:
+                    self._lines.append(action.text)
                 self.voice.say(action.text)
             elif isinstance(action, Chime):
                 self.view.notice(f"chime: {action.name}")

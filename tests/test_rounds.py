@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ProgrammeError
-from assistant.events import CueHeard, CueUnclear, SpeechStarted, SpeechStopped
+from assistant.events import CueHeard, CueUnclear, SpeechStarted, SpeechStopped, VoiceStarted
 from assistant.programme import Programme, load_builtin, load_programme
 from assistant.runner import NO_HINT_STATES, UNCLEAR_HINT, UNCLEAR_HINT_GAP_S
 from assistant.session import FLOOR_CUES, TAKE_BACK_MIN_S, TAKE_BACK_S, S, Session
 from tests.conftest import SMALL_PROGRAMME
+from tests.fakes import FakeVoice
 
 
 @pytest.fixture
@@ -284,3 +285,35 @@ def test_the_ears_listen_for_carry_on_only_while_the_turn_can_be_taken_back(list
     assert app.ears.listening[-1] == FLOOR_CUES | {"resume"}  # the runner passed the window on
     app.wait(TAKE_BACK_S)
     assert app.ears.listening[-1] == FLOOR_CUES  # and closed it when its timer ran out
+
+
+class OnceStartedVoice(FakeVoice):
+    """Like the real player: one `VoiceStarted` for a run of lines, however many queue up."""
+
+    def __init__(self, post) -> None:  # noqa: ANN001 - the runner's post
+        super().__init__(post)
+        self.talking_slowly = True
+        self._playing = False
+
+    def _play(self) -> None:
+        if not self._playing:
+            self._playing = True
+            self._post(VoiceStarted())
+
+    def finish(self) -> None:
+        self._playing = False
+        super().finish()
+
+
+def test_the_ears_know_every_line_said_while_the_voice_plays(app) -> None:
+    """A line queued behind one already playing is told to the ears too, or its echo would be
+    taken for a partner (the player posts `VoiceStarted` once for a run of lines)."""
+    app.voice = app.runner.voice = OnceStartedVoice(app.runner.post)
+    app.cue("help")  # its answer starts playing
+    told_before = len(app.ears.lines)
+    app.cue("next")  # more lines, while the first still plays
+    assert app.voice.said[-1] not in " ".join(app.ears.lines[:told_before])
+    assert app.voice.said[-1] in " ".join(app.ears.lines[told_before:])
+    app.voice.finish()
+    app.runner.run_until_idle()
+    assert app.ears.voice_playing[-1] is False
