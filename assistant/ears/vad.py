@@ -28,15 +28,6 @@ def frame_levels(samples: np.ndarray) -> np.ndarray:
     return 10.0 * np.log10((frames * frames).mean(axis=1) + 1.0)
 
 
-def level_spread_db(samples: np.ndarray) -> float:
-    """How far the loud frames stand above the quiet ones (95th minus 5th percentile of frame
-    levels): a rough signal-to-noise ratio of a segment that holds some quiet around its speech."""
-    levels = frame_levels(samples)
-    if len(levels) == 0:
-        return 0.0
-    return float(np.percentile(levels, 95) - np.percentile(levels, 5))
-
-
 @dataclass
 class VadConfig:
     """Thresholds of the endpointer; levels in dB above the noise floor."""

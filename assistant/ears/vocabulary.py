@@ -128,15 +128,6 @@ def expected_text(cues: Iterable[str], per_cue: int = 2) -> str:
     return re.sub(r"\bi\b", "I", " ".join(f"{phrase[0].upper()}{phrase[1:]}." for phrase in phrases))
 
 
-def phrases_for(cues: Iterable[str]) -> list[str]:
-    """All phrases of these cues, in table order; unknown cue names raise ValueError."""
-    wanted = set(cues)
-    unknown = wanted - set(CUE_PHRASES)
-    if unknown:
-        raise ValueError(f"unknown cue(s): {', '.join(sorted(unknown))}")
-    return [p for cue, phrases in CUE_PHRASES.items() if cue in wanted for p in phrases]
-
-
 def cue_of(phrase: str) -> str | None:
     """The cue a recognised phrase stands for, or None."""
     return PHRASE_TO_CUE.get(normalise(phrase))
