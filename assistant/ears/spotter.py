@@ -95,8 +95,8 @@ class WhisperCueSpotter:
 
             recognizer = WhisperRecognizer()
         self.recognizer = recognizer
-        self._cues: frozenset[str] = frozenset(CUE_PHRASES)
         self._lock = threading.Lock()
+        self.listen_for(CUE_PHRASES)
 
     @property
     def cues(self) -> frozenset[str]:
@@ -105,11 +105,13 @@ class WhisperCueSpotter:
     def listen_for(self, cues: Iterable[str]) -> None:
         """Accept only these cues' phrases from now on."""
         self._cues = frozenset(cues) & frozenset(CUE_PHRASES)
+        self._expected = expected_text(self._cues)
+        """What the recognizer is told to expect: the same for every segment until the cues change."""
 
     def judge(self, segment: Segment, own_line: str | None = None) -> Verdict:
         """The verdict on one segment. `own_line`: what the assistant was saying while the segment
         was heard; a transcript made only of its words is the assistant's own voice."""
-        config, cues = self.config, self._cues
+        config, cues, expected = self.config, self._cues, self._expected
         if segment.truncated or segment.speech_seconds > config.max_speech_s:
             return Verdict(None, "too long")  # conversation: never transcribed
         if segment.talk_before_s > config.max_talk_before_s:
@@ -117,7 +119,7 @@ class WhisperCueSpotter:
         if not cues:
             return Verdict(None, "not listening")
         with self._lock:
-            transcript = self.recognizer.transcribe(segment.pcm, expected_text(cues))
+            transcript = self.recognizer.transcribe(segment.pcm, expected)
         if not transcript.text or transcript.no_speech > config.max_no_speech:
             return Verdict(None, "no speech")
         if own_line is not None and is_echo(transcript.text, own_line):
