@@ -251,6 +251,23 @@ def test_file_ears_post_speech_and_cue_events(tmp_path: Path) -> None:
     assert heard.source == "voice" and heard.phrase == "your turn" and 0.5 <= (heard.confidence or 0) <= 1
 
 
+def cues_heard(path: Path, line: str | None, cues: frozenset[str] | None = None) -> list[str]:
+    """The cues real ears hear in a WAV file (all of them unless `cues`), played in real time;
+    our voice says `line` throughout, or is quiet where `line` is None."""
+    sink = Collector()
+    ears = ListeningEars(WavFileMicrophone(path), sink)
+    if cues is not None:
+        ears.listen_for(cues)
+    if line is not None:
+        ears.set_voice_playing(True, line)
+    ears.start()
+    try:
+        assert ears.wait(timeout=60)
+    finally:
+        ears.close()
+    return sink.cues()
+
+
 @needs_espeak
 def test_own_voice_fed_back_gives_no_cue(tmp_path: Path) -> None:
     prompts = [
@@ -262,22 +279,11 @@ def test_own_voice_fed_back_gives_no_cue(tmp_path: Path) -> None:
     audio = np.concatenate([np.concatenate([say(p, tmp_path), gap(0.6)]) for p in prompts])
     path = write_wav(tmp_path / "prompts.wav", audio)
 
-    def run(voice_playing: bool, line: str) -> list[str]:
-        sink = Collector()
-        ears = ListeningEars(WavFileMicrophone(path), sink)
-        ears.set_voice_playing(voice_playing, line)
-        ears.start()
-        try:
-            assert ears.wait(timeout=60)
-        finally:
-            ears.close()
-        return sink.cues()
-
     # Heard over our own voice, knowing what it says: every segment is its own words.
-    assert run(voice_playing=True, line=" ".join(prompts)) == []
+    assert cues_heard(path, line=" ".join(prompts)) == []
     # The same audio, not marked as ours, contains a stand-alone cue ("Your turn."): the
     # silence above is the echo check, not deafness.
-    assert "done" in run(voice_playing=False, line="")
+    assert "done" in cues_heard(path, line=None)
 
 
 @needs_espeak
@@ -285,16 +291,7 @@ def test_stop_said_over_our_voice_cuts_in_when_the_line_has_no_stop(tmp_path: Pa
     line = "Take a moment. If you need a break, say time out."
     audio = np.concatenate([say(line, tmp_path), gap(0.6), say("stop", tmp_path, "en-us+f3", 150), gap(0.8)])
     path = write_wav(tmp_path / "barge.wav", audio)
-    sink = Collector()
-    ears = ListeningEars(WavFileMicrophone(path), sink)
-    ears.listen_for(frozenset(FLOOR))
-    ears.set_voice_playing(True, line)
-    ears.start()
-    try:
-        assert ears.wait(timeout=60)
-    finally:
-        ears.close()
-    assert sink.cues() == ["stop"]
+    assert cues_heard(path, line, frozenset(FLOOR)) == ["stop"]
 
 
 class FailingSource:
