@@ -12,11 +12,11 @@ from assistant.events import CUES
 CUE_PHRASES: dict[str, tuple[str, ...]] = {
     "next": (
         "next",
+        "go",
         "next step",
         "next one",
         "continue",
         "let's continue",
-        "go",
         "go ahead",
         "go on",
         "let's start",
@@ -53,7 +53,7 @@ CUE_PHRASES: dict[str, tuple[str, ...]] = {
         "can we take a break",
         "let's take a break",
     ),
-    "stop": ("stop", "end session", "end the session", "stop the session", "quit"),
+    "stop": ("stop", "end session", "let's stop", "end the session", "stop the session", "quit"),
     "help": ("help", "what can i say", "what can i do"),
     "yes": ("yes", "yeah", "yep", "ready", "i'm ready", "we're ready", "okay", "sure"),
     "no": ("no", "nope", "not yet", "no not yet", "no thanks"),

