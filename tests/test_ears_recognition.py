@@ -99,8 +99,8 @@ def test_real_recordings_cues_found_and_other_words_rejected(spotter: WhisperCue
             correct += bool(heard) and heard[0].detection.cue == expected
     assert (cues, others) == (20, 130)
     # Regression guards a little under today's measured level (benchmarks/README.md), not the goal.
-    assert correct >= 14, f"only {correct}/20 real cue words recognised"
-    assert false <= 2, f"{false}/130 real non-cue words taken for cues"
+    assert correct >= 17, f"only {correct}/20 real cue words recognised"  # 19 measured
+    assert false <= 3, f"{false}/130 real non-cue words taken for cues"  # 2 measured
 
 
 @needs_real
