@@ -9,6 +9,8 @@ from assistant.events import CUES
 
 # Cue name -> phrases, lower case, as `normalise` leaves a transcript. Add phrases here: a cue is a
 # whole segment that is one of these (after `candidates` takes off a filler word or a repetition).
+# Each cue's first two phrases are the recognizer's expected text (`expected_text`): put there the
+# phrase the prompts teach and the commonest short one ("next", "go"; benchmarks/HISTORY.md).
 CUE_PHRASES: dict[str, tuple[str, ...]] = {
     "next": (
         "next",
@@ -121,8 +123,8 @@ def match(text: str, cues: Iterable[str] | None = None) -> str | None:
 
 
 def expected_text(cues: Iterable[str], per_cue: int = 2) -> str:
-    """The first `per_cue` phrases of each cue (the ones the prompts teach come first in the
-    table), as sentences: told to the recognizer as what may be said, so it hears them readily."""
+    """The first `per_cue` phrases of each cue (the table puts the ones most often said first),
+    as sentences: told to the recognizer as what may be said, so it hears them readily."""
     wanted = set(cues)
     phrases = [p for cue, ps in CUE_PHRASES.items() if cue in wanted for p in ps[:per_cue]]
     return re.sub(r"\bi\b", "I", " ".join(f"{phrase[0].upper()}{phrase[1:]}." for phrase in phrases))

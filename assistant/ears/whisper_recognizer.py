@@ -110,7 +110,8 @@ class DecodeOptions:
 
     pad_s: float = 0.5
     """Quiet added after the speech before the features are cut: the decoder hears the end of
-    the phrase and a pause, as it would in a recording."""
+    the phrase and a pause, as it would in a recording. Cue-length segments get far more from
+    `min_s`; this matters only for inputs near or over it."""
     min_s: float = 12.0
     """Inputs shorter than this are padded to it with quiet. Whisper learnt on 30 s windows, mostly
     quiet after a short phrase; the shorter the window, the more it mishears and repeats (on
