@@ -1,8 +1,10 @@
 """The cue spotter in a worker process, so decoding never holds up this process's audio.
 
-A Whisper decode keeps a core busy for tens of milliseconds. In the session's process that would
-compete with the speaker's and the microphone's PortAudio callbacks (the voice crackles); in a
-child process it runs on the other core while this process only waits on a pipe.
+A Whisper decode keeps a core busy for tens of milliseconds. In a child process it runs on the
+other core while this process only waits on a pipe, and a decoder that hangs or crashes is
+replaced without taking the session down. (The PocketSphinx ears made the voice crackle when they
+decoded in the session's process; CTranslate2 lets go of the GIL, and `benchmarks/dropouts.py`
+now counts no dropouts either way.)
 
 The child gets segments and gives back verdicts. Transcripts never leave it (a verdict names at
 most the cue phrase matched), and it opens no file for writing and no socket: plain OS pipes,

@@ -21,10 +21,11 @@ scheduling hiccups, little enough that a stop is heard at once."""
 
 
 BUFFER_SECONDS = 0.02
-"""PortAudio's buffer. `benchmarks/dropouts.py` on a private PulseAudio: 10 ms buffers drop out
-hundreds of times in 6 s of tone even with nothing else running; 20 ms ones none. Our callback
-runs in Python and needs the GIL, which is why the spotter decodes in a worker process: decoding
-in this process cost 12-18 dropouts (1-5 ms of silence, heard as clicks) in those 6 s."""
+"""PortAudio's buffer. Our callback runs in Python and needs the GIL: with the PocketSphinx ears,
+`benchmarks/dropouts.py` counted 12-18 dropouts (1-5 ms of silence, heard as clicks) in 6 s of
+tone while this process decoded, and hundreds with 10 ms buffers. Whisper's decoder (CTranslate2)
+lets go of the GIL: on 2026-12-06 no configuration dropped out (20 s of tone, 10 or 20 ms
+buffers, decoding here or in the worker). 20 ms stays, for slower machines than ours."""
 
 
 class PyAudioOut:
