@@ -46,8 +46,8 @@ class VadConfig:
     """Quiet kept in a segment's audio after its last voiced frame. Once this much quiet has
     passed, the segment as it would close is offered as `tentative`, so the recognizer can decide
     while the rest of the hangover confirms the end (the decision then costs no extra wait). 30 ms
-    leaves the recognizer's ~60 ms inside the 100 ms hangover and hears as many cues as 50 ms did
-    (benchmarks/HISTORY.md)."""
+    leaves the recognizer's ~60 ms inside the 100 ms hangover; on V002TEST it hears as many cues as
+    50 ms did, but loses a "stop" whose "p" comes after a long closure (benchmarks/HISTORY.md)."""
     preroll_frames: int = 25
     """Audio kept before the onset, so weak initial consonants reach the decoder."""
     max_frames: int = 600

@@ -23,9 +23,10 @@ scheduling hiccups, little enough that a stop is heard at once."""
 BUFFER_SECONDS = 0.02
 """PortAudio's buffer. Our callback runs in Python and needs the GIL: with the PocketSphinx ears,
 `benchmarks/dropouts.py` counted 12-18 dropouts (1-5 ms of silence, heard as clicks) in 6 s of
-tone while this process decoded, and hundreds with 10 ms buffers. Whisper's decoder (CTranslate2)
-lets go of the GIL: on 2026-12-06 no configuration dropped out (20 s of tone, 10 or 20 ms
-buffers, decoding here or in the worker). 20 ms stays, for slower machines than ours."""
+tone while this process decoded, and then 10 ms buffers dropped out hundreds of times even with
+nothing decoding. Whisper's decoder (CTranslate2) lets go of the GIL: on 2026-12-06 no
+configuration dropped out (20 s of tone, 10 or 20 ms buffers, decoding here or in the worker).
+20 ms stays, for slower machines than ours."""
 
 
 class PyAudioOut:
