@@ -33,7 +33,7 @@ earliest arrival: a line can come late, never early; checked against a monotonic
 which can lead the render by up to one 10 ms block: against a click of known output latency,
 within 1 ms unloaded, up to about 10 ms early during a session). So:
 
-- recognizer share = `CueHeard` - cue end: the microphone's 20 ms buffers and the endpointer's
+- recognizer share = `CueHeard` - cue end: the microphone's 10 ms buffers and the endpointer's
   100 ms hangover ("endpoint", to `SpeechStopped`, logged as the segment closes), then the
   decoding ("decode", `SpeechStopped` -> `CueHeard`);
 - voice share = onset - `CueHeard`: the session, rendering the first buffer, and the output

@@ -14,9 +14,11 @@ from assistant.ears.wavfile import WavError, read_samples
 from assistant.errors import DeviceError
 from assistant.portaudio import import_pyaudio, quiet_stderr
 
-CHUNK = 320
-"""Samples per read: 20 ms. A cue's end waits on average half a chunk before the endpointer sees
-it; 100 ms chunks cost about 40 ms more of answer latency (scripts/bench latency)."""
+CHUNK = 160
+"""Samples per read: 10 ms, the endpointer's frame. A cue's end waits on average half a chunk
+before the endpointer sees it, and PulseAudio's capture buffer follows the chunk (10 ms here,
+20 ms with 320-sample chunks); 100 ms chunks cost about 40 ms more of answer latency
+(scripts/bench latency)."""
 
 
 class AudioSource(Protocol):
@@ -91,7 +93,7 @@ class WavFileMicrophone:
 # ---- PyAudio ---------------------------------------------------------------------------------
 
 STALL_SECONDS = 2.0
-"""A live microphone delivers a chunk every 20 ms; this long without one means it is gone."""
+"""A live microphone delivers a chunk every 10 ms; this long without one means it is gone."""
 
 
 class PyAudioMicrophone:
@@ -99,7 +101,7 @@ class PyAudioMicrophone:
 
     def __init__(self, device_index: int | None = None) -> None:
         pyaudio = import_pyaudio("no microphone support")
-        self._queue: queue.Queue[bytes] = queue.Queue(maxsize=1000)  # 20 s
+        self._queue: queue.Queue[bytes] = queue.Queue(maxsize=20 * RATE // CHUNK)  # 20 s
         with quiet_stderr():
             self._pa = pyaudio.PyAudio()
         try:

@@ -20,13 +20,15 @@ LEAD = 0.06
 scheduling hiccups, little enough that a stop is heard at once."""
 
 
-BUFFER_SECONDS = 0.02
-"""PortAudio's buffer. Our callback runs in Python and needs the GIL: with the PocketSphinx ears,
-`benchmarks/dropouts.py` counted 12-18 dropouts (1-5 ms of silence, heard as clicks) in 6 s of
-tone while this process decoded, and then 10 ms buffers dropped out hundreds of times even with
-nothing decoding. Whisper's decoder (CTranslate2) lets go of the GIL: on 2026-12-06 no
-configuration dropped out (20 s of tone, 10 or 20 ms buffers, decoding here or in the worker).
-20 ms stays, for slower machines than ours."""
+BUFFER_SECONDS = 0.01
+"""PortAudio's buffer; PulseAudio's playback buffer follows it (25 ms with 10 ms buffers, 58 ms
+with 20 ms), and an answer's first sound waits on both: 10 ms took the voice's share of the cue
+to answer latency from 72 to 44 ms (`scripts/bench latency`). Our callback runs in Python and
+needs the GIL. With the PocketSphinx ears, which decoded in this process, `benchmarks/dropouts.py`
+counted 12-18 dropouts (1-5 ms of silence, heard as clicks) in 6 s of tone. Whisper's decoder
+(CTranslate2) lets go of the GIL: on 2026-12-06 no configuration dropped out (20 s of tone, 10
+or 20 ms buffers, decoding here or in the worker), not even with both cores kept busy by two
+other processes."""
 
 
 class PyAudioOut:
