@@ -1,10 +1,12 @@
 """Benchmark of the cue spotter: real speech, synthetic voices, noise, continuous conversation.
 
-    .venv/bin/python benchmarks/cues.py [--quick] [--unseen DIR]... [--conversation DIR]... [--in-context]
+    .venv/bin/python benchmarks/cues.py [--quick] [--unseen DIR]... [--noise WAV] [--conversation DIR]... [--in-context]
 
 Real speech comes from ../shared/speech (never copied here). `--unseen DIR` (repeatable) adds real
 clips the recognizer was never tuned on, in Speech Commands' layout (DIR/<word>/*.wav); clips that
-are also in ../shared are left out by their source path. `--conversation DIR` adds real
+are also in ../shared are left out by their source path. `--noise WAV` mixes a real noise
+recording into those sets at 10 dB SNR as a row of its own (the goal's "real kitchen noise";
+pink noise, the other noisy rows, is steadier and kinder). `--conversation DIR` adds real
 continuous speech (every DIR/**/*.wav, read or conversational, with no cue in it) heard while a
 partner holds the floor: the false cues per hour. Repeated, each folder gets its line and all of
 them one more (benchmarks/sets/conversation*.csv list the two sets measured so far).
@@ -156,15 +158,28 @@ def pink_noise(seconds: float) -> np.ndarray:
     return np.tile(n, reps)
 
 
-def mix(x: np.ndarray, snr_db: float, offset: int) -> np.ndarray:
-    """Add pink noise at this SNR relative to the speech's active level; lead and tail get noise too."""
+def recorded_noise(path: Path) -> np.ndarray:
+    """A noise recording (any WAV, e.g. Speech Commands' `_background_noise_/doing_the_dishes.wav`)
+    as float samples of unit RMS."""
+    n = read_wav(path).astype(np.float64)
+    return n / np.sqrt(np.mean(n**2))
+
+
+def mix(x: np.ndarray, snr_db: float, offset: int, noise: np.ndarray | None = None) -> np.ndarray:
+    """Add noise at this SNR relative to the speech's active level; lead and tail get noise too.
+    Pink noise unless a recording (`recorded_noise`) is given: each clip then gets its own stretch
+    of it, starting at `offset` samples (wrapping round), since a kitchen is loud in some seconds
+    and quiet in others."""
     lv = frame_levels(x)
     active = lv >= lv.max() - 25.0
     frames = x[: len(lv) * FRAME].reshape(-1, FRAME).astype(np.float64)
     speech_rms = math.sqrt(float(np.mean(frames[active] ** 2)))
     lead = np.zeros(int(0.4 * RATE))
     y = np.concatenate([lead, x.astype(np.float64), lead])
-    noise = pink_noise(len(y) / RATE + 1)[offset % RATE : offset % RATE + len(y)]
+    if noise is None:
+        noise = pink_noise(len(y) / RATE + 1)[offset % RATE : offset % RATE + len(y)]
+    else:
+        noise = np.take(noise, np.arange(offset, offset + len(y)), mode="wrap")
     y = y + noise * speech_rms / 10 ** (snr_db / 20)
     return np.clip(np.round(y), -32768, 32767).astype(np.int16)
 
@@ -336,10 +351,12 @@ def synth_items(quick: bool) -> list[Item]:
     return items
 
 
-def noisy(items: list[Item], snr: float) -> list[Item]:
+def noisy(items: list[Item], snr: float, noise: np.ndarray | None = None) -> list[Item]:
+    """`items` with noise mixed in (pink, or the `recorded_noise` given)."""
     out = []
     for i, it in enumerate(items):
-        y = mix(it.samples, snr, offset=i * 7919)
+        # A recording's stretches are spread over the whole of it, not its first second.
+        y = mix(it.samples, snr, offset=i * (7919 if noise is None else 102_931), noise=noise)
         out.append(replace(it, name=f"{it.name}@{snr:g}dB", samples=y, end_s=it.end_s + 0.4))
     return out
 
@@ -687,25 +704,29 @@ def full_context(items: list[Item]) -> Result:
     return res
 
 
-def unseen_rows_for(folder_name: str, items: list[Item], spotter: CueSpotter) -> list[Result]:
-    """One pass with every cue, the session's cue sets, pink noise at 10 dB SNR, and for a small
-    set the frame offsets."""
+def unseen_rows_for(
+    folder_name: str, items: list[Item], spotter: CueSpotter, recorded: tuple[str, np.ndarray] | None = None
+) -> dict[str, Result]:
+    """One pass with every cue, the session's cue sets, pink noise at 10 dB SNR, the `recorded`
+    noise (name, samples) at 10 dB if given, and for a small set the frame offsets; keyed by
+    their prefix in the JSON summary."""
     name = f"unseen {folder_name}"
-    rows = [evaluate(name, items, spotter, ALL)]
-    session = evaluate_as_session(items, spotter)
-    session.name = f"{name}, session's cue sets"
-    rows.append(session)
-    rows.append(evaluate(f"{name}, 10 dB noise", noisy(items, 10.0), spotter, ALL))
+    rows = {"": evaluate(name, items, spotter, ALL)}
+    rows["session_sets_"] = evaluate_as_session(items, spotter)
+    rows["session_sets_"].name = f"{name}, session's cue sets"
+    rows["noise10_"] = evaluate(f"{name}, 10 dB noise", noisy(items, 10.0), spotter, ALL)
+    if recorded is not None:
+        noise_name, noise = recorded
+        rows["recorded_noise10_"] = evaluate(f"{name}, 10 dB {noise_name}", noisy(items, 10.0, noise), spotter, ALL)
     if len(items) <= OFFSETS_UP_TO:
-        rows.append(evaluate_at_offsets(items, spotter, name))
+        rows["offsets_"] = evaluate_at_offsets(items, spotter, name)
     return rows
 
 
-def unseen_summary(rows: list[Result]) -> dict[str, float]:
+def unseen_summary(rows: dict[str, Result]) -> dict[str, float]:
     """The JSON figures of one `unseen_rows_for` set."""
-    keys = ["", "session_sets_", "noise10_", "offsets_"]
-    summary: dict[str, float] = {"cue_clips": rows[0].n_cue, "other_clips": rows[0].n_other}
-    for key, row in zip(keys, rows, strict=False):  # the offsets row only for a small set
+    summary: dict[str, float] = {"cue_clips": rows[""].n_cue, "other_clips": rows[""].n_other}
+    for key, row in rows.items():
         summary[f"{key}correct_pct"] = round(row.correct_pct, 1)
         summary[f"{key}false_accept_pct"] = round(row.false_pct, 1)
     return summary
@@ -731,6 +752,12 @@ def main(argv: list[str] | None = None) -> int:
         help="also real continuous non-cue speech (DIR/**/*.wav); may be repeated (a line each, and one for all)",
     )
     parser.add_argument(
+        "--noise",
+        type=Path,
+        metavar="WAV",
+        help="also a real noise recording (a kitchen's) mixed into the --unseen sets at 10 dB SNR",
+    )
+    parser.add_argument(
         "--in-context",
         action="store_true",
         help="also say the real cue clips after talk from --conversation, with short pauses",
@@ -740,6 +767,8 @@ def main(argv: list[str] | None = None) -> int:
         names = [folder.name for folder in folders]
         if len(set(names)) < len(names):
             parser.error(f"two {option} folders have the same name: their rows would be mixed up")
+    if args.noise and not args.unseen:
+        parser.error("--noise needs --unseen DIR: the clips the noise is mixed into")
     if args.in_context and not args.conversation:
         parser.error("--in-context needs --conversation DIR: the talk the cues are said after")
     if not (SPEECH / "words.csv").exists():
@@ -755,7 +784,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(evaluate(f"real speech, {snr:g} dB noise", noisy(real, snr), spotter, ALL))
     reference = full_context(real)
     unseen = {folder.name: unseen_items(folder) for folder in args.unseen}  # read once, heard three ways
-    unseen_rows = {name: unseen_rows_for(name, items, spotter) for name, items in unseen.items()}
+    recorded = (args.noise.stem, recorded_noise(args.noise)) if args.noise else None
+    unseen_rows = {name: unseen_rows_for(name, items, spotter, recorded) for name, items in unseen.items()}
     if have_synth:
         synth = synth_items(args.quick)
         rows.append(evaluate("espeak-ng clean", synth, spotter, ALL))
@@ -781,7 +811,8 @@ def main(argv: list[str] | None = None) -> int:
     worker_rows = through_worker(worker_sets)
 
     print(f"{'condition':44s} {'correct (95% CI)':>24s} {'false acc. (95% CI)':>26s} {'lat. med':>9s} {'p95':>6s}")
-    for r in rows + [r for folder_rows in unseen_rows.values() for r in folder_rows] + list(worker_rows.values()):
+    unseen_flat = [r for folder_rows in unseen_rows.values() for r in folder_rows.values()]
+    for r in rows + unseen_flat + list(worker_rows.values()):
         c_lo, c_hi = wilson(r.correct, r.n_cue)
         f_lo, f_hi = wilson(r.false, r.n_other)
         false = f"{r.false:5d}/{r.n_other:<5d}{r.false_pct:4.1f}% ({f_lo:3.1f}-{f_hi:3.1f})" if r.n_other else "-"
@@ -795,10 +826,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"missed on real speech: {', '.join(rows[0].misses) or 'none'}")
     print(f"false accepts on real speech: {', '.join(rows[0].accepts) or 'none'}")
-    for folder_name, (first, *rest) in unseen_rows.items():
-        if len(rest) == 3:  # a small set, with its offsets row: a long list would help nobody
-            print(f"missed on {folder_name}: {', '.join(first.misses) or 'none'}")
-            print(f"false accepts on {folder_name}: {', '.join(first.accepts) or 'none'}")
+    for folder_name, folder_rows in unseen_rows.items():
+        if "offsets_" in folder_rows:  # a small set: a long list would help nobody
+            print(f"missed on {folder_name}: {', '.join(folder_rows[''].misses) or 'none'}")
+            print(f"false accepts on {folder_name}: {', '.join(folder_rows[''].accepts) or 'none'}")
     if cont is not None:
         print(cont.line("continuous non-cue speech"))
     if len(talks) > 1:

@@ -13,6 +13,8 @@ from benchmarks.cues import (
     cue_after_talk,
     espeak,
     main,
+    mix,
+    noisy,
     poisson_interval,
     speech_end_s,
     speech_start_s,
@@ -89,6 +91,31 @@ def test_in_context_asks_for_the_talk_it_needs(capsys: pytest.CaptureFixture[str
         main(["--in-context"])
     assert stopped.value.code == 2
     assert "--in-context needs --conversation DIR" in capsys.readouterr().err
+
+
+def test_recorded_noise_asks_for_the_clips_it_goes_into(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["--noise", "kitchen.wav"])
+    assert stopped.value.code == 2
+    assert "--noise needs --unseen DIR" in capsys.readouterr().err
+
+
+def test_a_recorded_noise_is_mixed_at_the_asked_snr_a_new_stretch_for_each_clip() -> None:
+    word = tone(0.5, 8000.0).astype(np.int16)
+    # A "kitchen" that is quiet for its first half and loud for its second: unit RMS overall.
+    kitchen = np.concatenate([np.full(RATE, 0.2), np.full(RATE, np.sqrt(2 - 0.2**2))])
+    kitchen *= np.where(np.arange(2 * RATE) % 2 == 0, 1.0, -1.0)  # a buzz, not a constant
+    lead = int(0.4 * RATE)
+    quiet, loud = (mix(word, 10.0, offset, kitchen)[:lead].astype(np.float64) for offset in (0, RATE))
+    word_rms = np.sqrt(np.mean(word.astype(np.float64) ** 2))
+    # Each clip's lead is a stretch of the recording scaled by the SNR: quiet or loud by where it starts.
+    assert np.sqrt(np.mean(quiet**2)) == pytest.approx(word_rms / 10**0.5 * 0.2, rel=0.02)
+    assert np.sqrt(np.mean(loud**2)) == pytest.approx(word_rms / 10**0.5 * np.sqrt(2 - 0.2**2), rel=0.02)
+    # An offset past the end wraps round rather than failing.
+    assert len(mix(word, 10.0, 10 * RATE, kitchen)) == len(word) + 2 * lead
+    items = [Item(f"w{i}", word, "yes", "tone", 0.5) for i in range(3)]
+    leads = [it.samples[:lead] for it in noisy(items, 10.0, kitchen)]
+    assert not np.array_equal(leads[0], leads[1])
 
 
 @needs_espeak
