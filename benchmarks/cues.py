@@ -139,6 +139,13 @@ def espeak(text: str, voice: str, speed: int) -> np.ndarray:
     return read_wav(path)
 
 
+def recorded_noise(path: Path) -> np.ndarray:
+    """A noise recording (any WAV, e.g. Speech Commands' `_background_noise_/doing_the_dishes.wav`)
+    as float samples of unit RMS."""
+    n = read_wav(path).astype(np.float64)
+    return n / np.sqrt(np.mean(n**2))
+
+
 def pink_noise(seconds: float) -> np.ndarray:
     """Pink noise from sox (float, unit RMS), cached. sox's repeatable mode (-R) draws the same
     noise on every machine, so the noisy rows do not move between runs by the draw alone (they
@@ -152,17 +159,9 @@ def pink_noise(seconds: float) -> np.ndarray:
             check=True,
             capture_output=True,
         )
-    n = read_wav(path).astype(np.float64)
-    n /= np.sqrt(np.mean(n**2))
+    n = recorded_noise(path)
     reps = int(math.ceil(seconds * RATE / len(n))) + 1
     return np.tile(n, reps)
-
-
-def recorded_noise(path: Path) -> np.ndarray:
-    """A noise recording (any WAV, e.g. Speech Commands' `_background_noise_/doing_the_dishes.wav`)
-    as float samples of unit RMS."""
-    n = read_wav(path).astype(np.float64)
-    return n / np.sqrt(np.mean(n**2))
 
 
 def mix(x: np.ndarray, snr_db: float, offset: int, noise: np.ndarray | None = None) -> np.ndarray:
