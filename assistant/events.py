@@ -63,8 +63,15 @@ class VoiceStarted(Event):
 
 @dataclass(frozen=True)
 class VoiceFinished(Event):
-    """The assistant's voice finished, or was stopped; nothing of ours is playing now."""
+    """The assistant's voice finished, or was stopped; nothing of ours is playing now.
 
+    Lines and chimes are numbered in the order they were asked for (`Voice.say` returns the
+    number). A device reports from its own thread, so this can arrive after the next line was
+    asked for: a `through` lower than the last number asked for is old news, not quiet.
+    """
+
+    through: int
+    """Every line and chime up to this number has been played or cut."""
     interrupted: bool = False
 
 

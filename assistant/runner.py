@@ -61,13 +61,16 @@ class TextVoice:
 
     def __init__(self, post: Post) -> None:
         self._post = post
+        self._said = 0
 
-    def say(self, text: str) -> None:
+    def say(self, text: str) -> int:
+        self._said += 1
         self._post(VoiceStarted())
-        self._post(VoiceFinished())
+        self._post(VoiceFinished(self._said))
+        return self._said
 
-    def chime(self, name: str) -> None:
-        self.say("")
+    def chime(self, name: str) -> int:
+        return self.say("")
 
     def stop(self) -> None:
         pass
@@ -113,6 +116,8 @@ class Runner:
         self._answers = Timers(clock)
         self._answer: tuple[S, str] | None = None
         self._voice_busy = False
+        self._awaited = 0
+        """The number of the last line or chime the voice was asked for (`VoiceFinished.through`)."""
         self._voice_playing = False
         """Between `VoiceStarted` and `VoiceFinished`: our voice is in the room."""
         self._lines: list[str] = []
@@ -201,6 +206,8 @@ class Runner:
             if self.ears:
                 self.ears.set_voice_playing(True, " ".join(self._lines))
             self._lines.clear()
+        elif isinstance(event, VoiceFinished) and event.through < self._awaited:
+            pass  # the end of an earlier line (or of one cut off) while a newer one is on its way
         elif isinstance(event, VoiceFinished):
             self._voice_busy = self._voice_playing = False
             if self.ears:
@@ -248,6 +255,7 @@ class Runner:
             self.voice.close()
             self.voice = TextVoice(self.post)
             self._voice_busy = False
+            self._awaited = 0  # the new voice numbers its lines from 1
 
     def _refresh(self) -> None:
         """After every event: the view, the ears' cue list, and the rehearsal couple's answer."""
@@ -295,11 +303,11 @@ class Runner:
                     self.ears.set_voice_playing(True, action.text)  # joins the line playing now
                 else:
                     self._lines.append(action.text)
-                self.voice.say(action.text)
+                self._awaited = self.voice.say(action.text)
             elif isinstance(action, Chime):
                 self.view.notice(f"chime: {action.name}")
                 self._voice_busy = True
-                self.voice.chime(action.name)
+                self._awaited = self.voice.chime(action.name)
             elif isinstance(action, StopVoice):
                 self.voice.stop()
             elif isinstance(action, ShowHeading):

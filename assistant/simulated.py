@@ -204,6 +204,8 @@ class Room:
         self.samples = 0
         self._voice: deque[_Sound] = deque()
         self._voice_on = False
+        self._spoken = 0
+        """Lines and chimes the assistant was asked to say: the last one's number."""
         self._other: _Sound | None = None
         self._said: Entry | None = None
         self._last_said: Entry | None = None
@@ -222,16 +224,18 @@ class Room:
 
     # ---- the assistant's voice (called by `RoomVoice`, on the runner's thread) ---------------
 
-    def speak(self, text: str, samples: np.ndarray) -> None:
-        """The assistant says `text` after whatever it is saying now."""
+    def speak(self, text: str, samples: np.ndarray) -> int:
+        """The assistant says `text` after whatever it is saying now; returns the line's number."""
         self._voice.append(_Sound(samples, Entry(0.0, ASSISTANT, text)))
+        self._spoken += 1
+        return self._spoken
 
     def stop_voice(self) -> None:
         """Cut the assistant off and drop what it was going to say."""
         self._voice.clear()
         if self._voice_on:
             self._voice_on = False
-            self.events.put(VoiceFinished(interrupted=True))
+            self.events.put(VoiceFinished(self._spoken, interrupted=True))
 
     def heard(self, cue: CueHeard) -> None:
         """The ears heard `cue`: note it on what was said last by someone other than the assistant."""
@@ -261,7 +265,7 @@ class Room:
             return
         if self._voice_on and not self._voice:
             self._voice_on = False
-            self.events.put(VoiceFinished())
+            self.events.put(VoiceFinished(self._spoken))
             return
         if self._waiting is not None and self._wait_over(self._waiting):
             self._waiting = None
@@ -335,7 +339,7 @@ class Room:
 
     def _take(self, sound: _Sound, into: np.ndarray, offset: int) -> int:
         """Mix the next samples of `sound` into `into` from `offset`; returns how many."""
-        if sound.played == 0:
+        if sound.played == 0 and sound.entry.text:  # a line with no words leaves no trace
             sound.entry.at = (self.samples + offset) / RATE
             self._log(sound.entry)
             if sound.entry.who != ASSISTANT:
@@ -438,13 +442,12 @@ class RoomVoice:
         # Chimes follow the voice's volume, as with the real voice.
         self._chimes = {name: to_room(scale(pcm, settings.volume)) for name, pcm in chimes.items()}
 
-    def say(self, text: str) -> None:
+    def say(self, text: str) -> int:
         text = " ".join(text.split())  # one transcript line each
-        if text:
-            self._room.speak(text, self._speech.samples(text, self.settings))
+        return self._room.speak(text, self._speech.samples(text, self.settings) if text else np.zeros(0, np.int16))
 
-    def chime(self, name: str) -> None:
-        self._room.speak(f"(chime: {name})", self._chimes[name])
+    def chime(self, name: str) -> int:
+        return self._room.speak(f"(chime: {name})", self._chimes[name])
 
     def stop(self) -> None:
         self._room.stop_voice()

@@ -16,24 +16,28 @@ class FakeVoice:
         self.said: list[str] = []
         self.chimes: list[str] = []
         self.stops = 0
+        self.asked = 0
+        """Lines and chimes asked for: the last one's number."""
         self.talking_slowly = False
         """Lines play until `finish()` is called, as real speech takes its time."""
 
-    def say(self, text: str) -> None:
+    def say(self, text: str) -> int:
         self.said.append(text)
-        self._play()
+        return self._play()
 
-    def chime(self, name: str) -> None:
+    def chime(self, name: str) -> int:
         self.chimes.append(name)
-        self._play()
+        return self._play()
 
     def finish(self) -> None:
-        self._post(VoiceFinished())
+        self._post(VoiceFinished(self.asked))
 
-    def _play(self) -> None:
+    def _play(self) -> int:
+        self.asked += 1
         self._post(VoiceStarted())
         if not self.talking_slowly:
-            self._post(VoiceFinished())
+            self._post(VoiceFinished(self.asked))
+        return self.asked
 
     def stop(self) -> None:
         self.stops += 1

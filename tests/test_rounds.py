@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ProgrammeError
-from assistant.events import CueHeard, CueUnclear, SpeechStarted, SpeechStopped, VoiceStarted
+from assistant.events import CueHeard, CueUnclear, SpeechStarted, SpeechStopped, VoiceFinished, VoiceStarted
 from assistant.programme import Programme, load_builtin, load_programme
 from assistant.runner import NO_HINT_STATES, UNCLEAR_HINT, UNCLEAR_HINT_GAP_S
 from assistant.session import FLOOR_CUES, TAKE_BACK_MIN_S, TAKE_BACK_S, S, Session
@@ -165,6 +165,21 @@ def test_a_turn_starts_once_its_prompt_has_been_said(app) -> None:
     assert app.journal.rounds()[-1].seconds == pytest.approx(30)
 
 
+def test_the_late_end_of_an_earlier_line_does_not_start_the_turn(app) -> None:
+    """The voice reports from its own thread: the end of the line before the prompt (or of one
+    cut off by a stop) can arrive after the prompt was asked for, and must not be taken for it."""
+    app.cue("next", "next")
+    app.voice.talking_slowly = True
+    app.cue("next")
+    assert app.state is S.SPEAKING and app.voice.asked >= 2
+    app.hear(VoiceFinished(app.voice.asked - 1))
+    assert app.runner.timers.remaining("phase") is None
+    app.wait(8)
+    app.voice.finish()
+    app.wait(0)
+    assert app.runner.timers.remaining("phase") == pytest.approx(60)
+
+
 def test_a_likely_missed_cue_gets_a_hint_while_the_assistant_waits_for_an_answer(app) -> None:
     assert app.state not in NO_HINT_STATES
     app.hear(CueUnclear())
@@ -295,10 +310,12 @@ class OnceStartedVoice(FakeVoice):
         self.talking_slowly = True
         self._playing = False
 
-    def _play(self) -> None:
+    def _play(self) -> int:
+        self.asked += 1
         if not self._playing:
             self._playing = True
             self._post(VoiceStarted())
+        return self.asked
 
     def finish(self) -> None:
         self._playing = False

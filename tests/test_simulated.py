@@ -64,7 +64,7 @@ def test_the_voice_is_announced_before_its_first_sound_and_recorded_as_said(spee
     voice.say("Hello  there.")
     assert room.events.get(timeout=1.0) == VoiceStarted()
     assert room.seconds == 0.0  # nothing of it heard yet
-    assert room.events.get(timeout=10.0) == VoiceFinished()
+    assert room.events.get(timeout=10.0) == VoiceFinished(1)
     assert room.seconds == pytest.approx(1.2, abs=CHUNK_S)  # "Hello there." at 0.1 s a character
     assert [(e.at, e.who, e.text) for e in room.entries] == [(0.0, "Assistant", "Hello there.")]
     assert loud(room, 0.0, 1.2) and room.clock.now() == pytest.approx(room.seconds)
@@ -74,11 +74,12 @@ def test_stopping_the_voice_cuts_it_off(speech: Speech) -> None:
     room = deaf_room(speech)
     voice = RoomVoice(room, speech, VoiceSettings("espeak:en-us"), chimes={})
     voice.say("A long line that will not be finished.")
+    voice.say("Never heard.")
     assert room.events.get(timeout=1.0) == VoiceStarted()
     with pytest.raises(queue.Empty):
         room.events.get(timeout=0.5)
     voice.stop()
-    assert room.events.get_nowait() == VoiceFinished(interrupted=True)
+    assert room.events.get_nowait() == VoiceFinished(2, interrupted=True)  # the queued line dropped too
     with pytest.raises(queue.Empty):
         room.events.get(timeout=0.5)
     assert loud(room, 0.0, 0.5) and not loud(room, 0.5, 1.0)

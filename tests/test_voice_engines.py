@@ -115,7 +115,7 @@ class TestEngine:
         spoken = RenderedVoice(posted.put, speaker, worker=worker, settings=settings, chimes={})
         try:
             spoken.say(LINE)
-            assert wait_finished(posted) == [VoiceStarted(), VoiceFinished(interrupted=False)]
+            assert wait_finished(posted) == [VoiceStarted(), VoiceFinished(1, interrupted=False)]
             whole = speaker.played
             assert whole == worker.cache.get(settings.key(LINE))
 
@@ -124,7 +124,7 @@ class TestEngine:
             assert speaker.wait_for_buffers(len(speaker.buffers) + 1, TIMEOUT)
             spoken.stop()
             speaker.release()
-            assert wait_finished(posted) == [VoiceStarted(), VoiceFinished(interrupted=True)]
+            assert wait_finished(posted) == [VoiceStarted(), VoiceFinished(2, interrupted=True)]
             assert 0 < len(speaker.played) - len(whole) < len(whole) // 4
         finally:
             spoken.close()
@@ -159,7 +159,7 @@ def test_when_the_neural_engine_cannot_load_espeak_speaks_and_it_is_said_once() 
     )
     try:
         voice.say("Still here.")
-        assert wait_finished(posted)[-1] == VoiceFinished(interrupted=False)
+        assert wait_finished(posted)[-1] == VoiceFinished(1, interrupted=False)
     finally:
         voice.close()
 

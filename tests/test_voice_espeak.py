@@ -89,7 +89,7 @@ def test_a_real_line_reaches_the_fake_speaker_and_stops_early(worker: TtsWorker)
     voice = RenderedVoice(posted.put, speaker, worker=worker, settings=ESPEAK)
     try:
         voice.say(LINE)
-        assert wait_finished(posted) == [VoiceStarted(), VoiceFinished(interrupted=False)]
+        assert wait_finished(posted) == [VoiceStarted(), VoiceFinished(1, interrupted=False)]
         whole = speaker.played
         assert whole == worker.cache.get(voice.settings.key(LINE))
 
@@ -98,7 +98,7 @@ def test_a_real_line_reaches_the_fake_speaker_and_stops_early(worker: TtsWorker)
         assert speaker.wait_for_buffers(len(speaker.buffers) + 1, TIMEOUT)
         voice.stop()
         speaker.release()
-        assert wait_finished(posted) == [VoiceStarted(), VoiceFinished(interrupted=True)]
+        assert wait_finished(posted) == [VoiceStarted(), VoiceFinished(2, interrupted=True)]
         assert 0 < len(speaker.played) - len(whole) < len(whole) // 4
     finally:
         voice.close()

@@ -13,6 +13,7 @@ from assistant.voice.cache import RenderCache
 from assistant.voice.chimes import CHIME_NAMES
 from assistant.voice.fakes import FakeAudioOut, FakeRenderer
 from assistant.voice.pcm import RATE, SAMPLE_WIDTH
+from assistant.voice.player import Clip, Player
 from assistant.voice.rendered import RenderedVoice
 from assistant.voice.tts import TtsWorker, VoiceSettings
 
@@ -84,9 +85,9 @@ def test_is_a_voice(voice: RenderedVoice) -> None:
 def test_a_line_reaches_the_speaker_whole_between_started_and_finished(
     voice: RenderedVoice, events: Events, speaker: FakeAudioOut
 ) -> None:
-    voice.say("Hello there.")
+    assert voice.say("Hello there.") == 1
 
-    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(interrupted=False)]
+    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(1, interrupted=False)]
     assert speaker.played == FakeRenderer.pcm_of("Hello there.")
     # Small buffers, so a stop is never far away.
     assert max(len(buffer) for buffer in speaker.buffers) <= 0.03 * RATE * SAMPLE_WIDTH
@@ -97,13 +98,12 @@ def test_lines_and_chimes_play_in_order_as_one_stretch_of_voice(
     voice: RenderedVoice, events: Events, speaker: FakeAudioOut, renderer: FakeRenderer
 ) -> None:
     speaker.hold()  # keep everything queued until all three are in
-    voice.say("One.")
-    voice.chime("start")
-    voice.say("Two, three.")
+    numbers = [voice.say("One."), voice.chime("start"), voice.say("Two, three.")]
     assert speaker.wait_for_buffers(1, TIMEOUT)
     speaker.release()
 
-    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(interrupted=False)]
+    assert numbers == [1, 2, 3]
+    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(3, interrupted=False)]
     expected = FakeRenderer.pcm_of("One.") + CHIMES["start"] * 1 + FakeRenderer.pcm_of("Two, three.")
     assert speaker.played == expected
     assert renderer.rendered == ["One.", "Two, three."]
@@ -122,7 +122,8 @@ def test_stop_cuts_a_line_mid_sentence_and_drops_the_queue(
     voice.stop()
     speaker.release()
 
-    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(interrupted=True)]
+    # Through the last one queued: the dropped chime and line will not be heard either.
+    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(3, interrupted=True)]
     played = speaker.played
     assert 0 < len(played) < len(FakeRenderer.pcm_of(line)) / 10
     assert FakeRenderer.pcm_of(line).startswith(played)
@@ -140,14 +141,14 @@ def test_the_voice_speaks_again_after_a_stop(voice: RenderedVoice, events: Event
 
     voice.say("Again.")
 
-    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(interrupted=False)]
+    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(2, interrupted=False)]
     assert speaker.played[before:] == FakeRenderer.pcm_of("Again.")
 
 
 def test_stop_when_idle_posts_nothing(voice: RenderedVoice, events: Events) -> None:
     voice.stop()
     voice.say("After.")
-    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(interrupted=False)]
+    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(1, interrupted=False)]
 
 
 def test_a_repeated_line_comes_from_the_cache(
@@ -196,7 +197,7 @@ def test_a_failing_speaker_is_reported_once_and_the_voice_goes_on(events: Events
     assert got[0] == VoiceStarted()
     lost = [event for event in got if isinstance(event, DeviceLost)]
     assert len(lost) == 1 and lost[0].device == "speaker" and "unplugged" in lost[0].message
-    assert got[-1] == VoiceFinished(interrupted=False)
+    assert got[-1] == VoiceFinished(2, interrupted=False)
 
 
 def test_close_ends_a_line_being_played(events: Events, worker: TtsWorker) -> None:
@@ -207,26 +208,27 @@ def test_close_ends_a_line_being_played(events: Events, worker: TtsWorker) -> No
 
     voice.close()
 
-    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(interrupted=True)]
+    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(1, interrupted=True)]
     assert speaker.closed
     voice.say("Ignored after close.")
     voice.close()
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_started_and_finished_always_alternate(seed: int, events: Events, worker: TtsWorker) -> None:
+def test_every_start_is_followed_by_an_end_and_the_ends_count_up(seed: int, events: Events, worker: TtsWorker) -> None:
     import random
 
     chooser = random.Random(seed)
     speaker = FakeAudioOut(pace=0.02)  # fifty times real time: stops land anywhere
     voice = RenderedVoice(events.post, speaker, worker=worker, chimes=CHIMES)
+    asked = 0
     try:
         for step in range(40):
             action = chooser.choice(["say", "say", "chime", "stop"])
             if action == "say":
-                voice.say(f"Line {step}.")
+                asked = voice.say(f"Line {step}.")
             elif action == "chime":
-                voice.chime(chooser.choice(CHIME_NAMES))
+                asked = voice.chime(chooser.choice(CHIME_NAMES))
             else:
                 voice.stop()
             if chooser.random() < 0.3:
@@ -238,6 +240,58 @@ def test_started_and_finished_always_alternate(seed: int, events: Events, worker
     while not events.queue.empty():
         posted.append(events.queue.get_nowait())
     assert posted, "something was played"
-    assert all(isinstance(event, VoiceStarted) for event in posted[0::2])
-    assert all(isinstance(event, VoiceFinished) for event in posted[1::2])
-    assert len(posted) % 2 == 0
+    # A stop before a clip's first sound ends it with no start; a start always has its end.
+    kinds = "".join("S" if isinstance(event, VoiceStarted) else "F" for event in posted)
+    assert "SS" not in kinds and kinds.endswith("F")
+    throughs = [event.through for event in posted if isinstance(event, VoiceFinished)]
+    assert throughs == sorted(set(throughs)) and throughs[-1] == asked
+
+
+def test_the_end_of_each_stretch_names_the_last_clip_played(
+    voice: RenderedVoice, events: Events, speaker: FakeAudioOut
+) -> None:
+    """A chime that ends before the next line is queued is a stretch of its own: the session
+    must be able to tell its end from the line's (`runner` ignores an end older than its last ask)."""
+    assert voice.chime("start") == 1
+    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(1, interrupted=False)]
+    assert voice.say("The prompt.") == 2
+    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(2, interrupted=False)]
+
+
+def test_a_stop_reports_the_lines_it_dropped_and_the_next_line_reports_its_own_end(
+    voice: RenderedVoice, events: Events, speaker: FakeAudioOut
+) -> None:
+    speaker.hold()
+    voice.say("A line cut off by a stop.")
+    assert speaker.wait_for_buffers(1, TIMEOUT)
+    voice.stop()
+    assert voice.say("What the stop asked for.") == 2  # queued before the player saw the stop
+    speaker.release()
+
+    got = events.until(VoiceFinished)
+    assert got == [VoiceStarted(), VoiceFinished(1, interrupted=True)]  # older than 2: old news
+    assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(2, interrupted=False)]
+
+
+def test_a_line_with_no_sound_still_ends(events: Events, speaker: FakeAudioOut, worker: TtsWorker) -> None:
+    """An empty line or an unknown chime makes no sound, but whoever waits for it hears of its end."""
+    voice = RenderedVoice(events.post, speaker, worker=worker, chimes=CHIMES)
+    try:
+        assert voice.say("  ") == 1
+        assert events.until(VoiceFinished) == [VoiceFinished(1, interrupted=False)]
+        assert voice.chime("no-such-chime") == 2
+        assert events.until(VoiceFinished) == [VoiceFinished(2, interrupted=False)]
+    finally:
+        voice.close()
+    assert speaker.played == b""
+
+
+def test_a_clip_whose_rendering_failed_still_ends(events: Events, speaker: FakeAudioOut) -> None:
+    player = Player(speaker, events.post)
+    try:
+        broken = Clip("a line the engine could not render")
+        assert player.enqueue(broken) == 1
+        broken.finish(error="the engine crashed")
+        assert events.until(VoiceFinished) == [VoiceFinished(1, interrupted=False)]
+    finally:
+        player.close()

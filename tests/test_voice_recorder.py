@@ -144,9 +144,9 @@ def test_a_failing_recording_never_silences_the_voice(recording: Path) -> None:
     )
     try:
         for line in ("One.", "Two."):
-            voice.say(line)
+            number = voice.say(line)
             while not isinstance(event := posted.get(timeout=TIMEOUT), VoiceFinished):
                 pass
-            assert event == VoiceFinished(interrupted=False)
+            assert event == VoiceFinished(number, interrupted=False)
     finally:
         voice.close()

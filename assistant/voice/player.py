@@ -70,6 +70,8 @@ class Clip:
         self.error: str | None = None
         self.generation = 0
         """Set by the player: clips queued before a stop belong to an older generation."""
+        self.number = 0
+        """Set by the player: its place in the order clips were queued (from 1)."""
 
     @classmethod
     def of(cls, label: str, pcm: bytes) -> Clip:
@@ -141,7 +143,11 @@ _CLOSE = Clip("close")
 
 
 class Player:
-    """Plays clips in order on its own thread; posts `VoiceStarted`/`VoiceFinished`."""
+    """Plays clips in order on its own thread; posts `VoiceStarted`/`VoiceFinished`.
+
+    `VoiceFinished.through` names the last clip played or cut, so the session can tell the end
+    of a line it is still waiting for from the end of one before it (see `events.VoiceFinished`).
+    """
 
     def __init__(
         self,
@@ -159,19 +165,29 @@ class Player:
         self._lock = threading.Lock()
         self._current: Clip | None = None
         self._generation = 0
+        self._queued = 0
+        """Clips queued so far; the last one's number."""
+        self._cut_through = 0
+        """The last clip a stop cut or dropped."""
+        self._reported = 0
+        """The `through` of the last `VoiceFinished` posted."""
         self._thread = threading.Thread(target=self._run, name="voice-player", daemon=True)
         self._thread.start()
 
-    def enqueue(self, clip: Clip) -> None:
-        """Play `clip` after everything queued before it."""
+    def enqueue(self, clip: Clip) -> int:
+        """Play `clip` after everything queued before it; returns its number."""
         with self._lock:
+            self._queued += 1
+            clip.number = self._queued
             clip.generation = self._generation
             self._queue.put(clip)
+            return clip.number
 
     def stop(self) -> None:
         """Cut the current clip and drop the queue; returns at once."""
         with self._lock:
             self._generation += 1
+            self._cut_through = self._queued
             current = self._current
             if current is not None:
                 current.cancel()
@@ -190,15 +206,21 @@ class Player:
             _LOGGER.warning("voice player did not stop within %.1f s", timeout)
 
     def _cancel_queued(self) -> None:
+        dropped = None
         while True:
             try:
                 clip = self._queue.get_nowait()
             except queue.Empty:
-                return
+                break
             if clip is _CLOSE:
                 self._queue.put(_CLOSE)  # closing wins over stopping
                 return
             clip.cancel()
+            dropped = clip
+        if dropped is not None:
+            # The player sees the last one, cancelled, and reports the quiet even if it was
+            # between two clips when the stop came.
+            self._queue.put(dropped)
 
     def _now(self) -> float:
         return self._clock.now() if self._clock is not None else 0.0
@@ -211,29 +233,42 @@ class Player:
                 if clip is _CLOSE:
                     break
                 with self._lock:
-                    if clip.cancelled or clip.generation != self._generation:
+                    live = not clip.cancelled and clip.generation == self._generation
+                    if live:
+                        self._current = clip
+                    else:
                         clip.cancel()
-                        continue
-                    self._current = clip
-                try:
-                    playing = self._play(clip, playing)
-                except Exception:  # a bug here must not leave the voice mute for the session
-                    _LOGGER.exception("could not play %r", clip.label)
-                    clip.cancel()
-                with self._lock:
-                    self._current = None
-                if playing and clip.cancelled:
-                    self._post(VoiceFinished(interrupted=True))
+                if live:
+                    try:
+                        playing = self._play(clip, playing)
+                    except Exception:  # a bug here must not leave the voice mute for the session
+                        _LOGGER.exception("could not play %r", clip.label)
+                        clip.cancel()
+                    with self._lock:
+                        self._current = None
+                if clip.cancelled:
+                    with self._lock:  # a stop cut this clip and dropped everything queued with it
+                        through = max(clip.number, self._cut_through)
+                    self._finished(through, interrupted=True)
                     playing = False
-                elif playing and self._queue.empty():
-                    self._safely(self._out.drain)
+                elif self._queue.empty():
+                    if playing:
+                        self._safely(self._out.drain)
                     # A stop during the drain still counts as the end of an uninterrupted queue.
-                    self._post(VoiceFinished(interrupted=False))
+                    # A clip with no sound at all (its rendering failed) also ends here.
+                    self._finished(clip.number, interrupted=False)
                     playing = False
         finally:
-            if playing:
-                self._post(VoiceFinished(interrupted=True))
+            with self._lock:
+                through = self._queued
+            self._finished(through, interrupted=True)  # only if something was left unreported
             self._safely(self._out.close)
+
+    def _finished(self, through: int, *, interrupted: bool) -> None:
+        """Post `VoiceFinished` once for each new stretch of quiet."""
+        if through > self._reported:
+            self._reported = through
+            self._post(VoiceFinished(through, interrupted=interrupted))
 
     def _play(self, clip: Clip, playing: bool) -> bool:
         """Write `clip` buffer by buffer; returns whether VoiceStarted is now posted."""

@@ -63,27 +63,29 @@ class RenderedVoice:
         self._lock = threading.Lock()
         self._closed = False
 
-    def say(self, text: str) -> None:
-        """Speak `text` after whatever is queued."""
+    def say(self, text: str) -> int:
+        """Speak `text` after whatever is queued; returns its number (see `devices.Voice`)."""
         text = " ".join(text.split())
         if not text:
-            return
+            return self._enqueue(Clip.of("(nothing)", b""))  # still numbered, so still reported
         clip = Clip(text)
         with self._lock:
-            if self._closed:
-                return
-            self._player.enqueue(clip)
-            self._worker.render(clip, text, self.settings)
+            number = self._player.enqueue(clip)
+            if not self._closed:
+                self._worker.render(clip, text, self.settings)
+            return number
 
-    def chime(self, name: str) -> None:
+    def chime(self, name: str) -> int:
         """Play chime `name` ("start", "halfway", "one_minute", "end") after what is queued."""
         pcm = self._chimes.get(name)
         if pcm is None:
             _LOGGER.warning("unknown chime %r (known: %s)", name, ", ".join(CHIME_NAMES))
-            return
+            pcm = b""
+        return self._enqueue(Clip.of(f"chime:{name}", pcm))
+
+    def _enqueue(self, clip: Clip) -> int:
         with self._lock:
-            if not self._closed:
-                self._player.enqueue(Clip.of(f"chime:{name}", pcm))
+            return self._player.enqueue(clip)
 
     def stop(self) -> None:
         """Cut off the current line and drop everything queued."""
