@@ -180,6 +180,21 @@ def test_the_late_end_of_an_earlier_line_does_not_start_the_turn(app) -> None:
     assert app.runner.timers.remaining("phase") == pytest.approx(60)
 
 
+def test_the_late_end_of_a_line_cut_by_stop_does_not_cut_the_goodbye(app) -> None:
+    """The session ends once its last words are said: the end of the line "stop" cut off, arriving
+    after the goodbye was asked for, must not end it (and close the voice) mid-goodbye."""
+    app.voice.talking_slowly = True
+    app.cue("next")
+    cut = app.voice.asked
+    app.cue("stop")
+    assert app.state is S.ENDED and app.voice.asked > cut and not app.runner.finished
+    app.hear(VoiceFinished(cut, interrupted=True))
+    assert not app.runner.finished
+    app.voice.finish()
+    app.runner.run_until_idle()
+    assert app.runner.finished
+
+
 def test_a_likely_missed_cue_gets_a_hint_while_the_assistant_waits_for_an_answer(app) -> None:
     assert app.state not in NO_HINT_STATES
     app.hear(CueUnclear())
