@@ -59,9 +59,10 @@ UNCLEAR_HINT_GAP_S = 5.0
 class TextVoice:
     """The voice of `--text` mode: nothing is spoken (the view already shows every line)."""
 
-    def __init__(self, post: Post) -> None:
+    def __init__(self, post: Post, numbered_after: int = 0) -> None:
         self._post = post
-        self._said = 0
+        self._said = numbered_after
+        """The last line's number: a voice taking over from another carries on its count."""
 
     def say(self, text: str) -> int:
         self._said += 1
@@ -253,9 +254,9 @@ class Runner:
             self.session.hears_speech = False
         elif event.device == "speaker":
             self.voice.close()
-            self.voice = TextVoice(self.post)
+            # Numbered on from the old voice's lines, so a late report of theirs is old news.
+            self.voice = TextVoice(self.post, numbered_after=self._awaited)
             self._voice_busy = False
-            self._awaited = 0  # the new voice numbers its lines from 1
 
     def _refresh(self) -> None:
         """After every event: the view, the ears' cue list, and the rehearsal couple's answer."""

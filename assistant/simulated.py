@@ -232,9 +232,10 @@ class Room:
 
     def stop_voice(self) -> None:
         """Cut the assistant off and drop what it was going to say."""
+        pending = self._voice_on or bool(self._voice)  # cut, or dropped before it began
         self._voice.clear()
-        if self._voice_on:
-            self._voice_on = False
+        self._voice_on = False
+        if pending:
             self.events.put(VoiceFinished(self._spoken, interrupted=True))
 
     def heard(self, cue: CueHeard) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ProgrammeError
-from assistant.events import CueHeard, CueUnclear, SpeechStarted, SpeechStopped, VoiceFinished, VoiceStarted
+from assistant.events import CueHeard, CueUnclear, DeviceLost, SpeechStarted, SpeechStopped, VoiceFinished, VoiceStarted
 from assistant.programme import Programme, load_builtin, load_programme
 from assistant.runner import NO_HINT_STATES, UNCLEAR_HINT, UNCLEAR_HINT_GAP_S
 from assistant.session import FLOOR_CUES, TAKE_BACK_MIN_S, TAKE_BACK_S, S, Session
@@ -193,6 +193,21 @@ def test_the_late_end_of_a_line_cut_by_stop_does_not_cut_the_goodbye(app) -> Non
     app.voice.finish()
     app.runner.run_until_idle()
     assert app.runner.finished
+
+
+def test_a_lost_speaker_leaves_the_text_voice_to_finish_the_prompt(app) -> None:
+    app.cue("next", "next")
+    app.voice.talking_slowly = True
+    app.cue("next")  # the turn's prompt is playing when the speaker goes
+    old_voice = app.voice
+    app.hear(DeviceLost("speaker", "The speaker stopped working: unplugged."))
+    assert "The speaker stopped working: unplugged." in app.view.notices
+    assert app.runner.timers.remaining("phase") is None  # the prompt was never heard out
+    app.cue("repeat")  # said again, in text this time: then the turn starts
+    assert app.runner.voice is not old_voice
+    assert app.runner.timers.remaining("phase") == pytest.approx(60)
+    app.hear(VoiceFinished(old_voice.asked, interrupted=True))  # the old voice's late report
+    assert app.runner.timers.remaining("phase") == pytest.approx(60)
 
 
 def test_a_likely_missed_cue_gets_a_hint_while_the_assistant_waits_for_an_answer(app) -> None:

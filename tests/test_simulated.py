@@ -70,6 +70,15 @@ def test_the_voice_is_announced_before_its_first_sound_and_recorded_as_said(spee
     assert loud(room, 0.0, 1.2) and room.clock.now() == pytest.approx(room.seconds)
 
 
+def test_a_stop_before_the_voice_began_still_reports_its_end(speech: Speech) -> None:
+    room = deaf_room(speech)
+    voice = RoomVoice(room, speech, VoiceSettings("espeak:en-us"), chimes={})
+    voice.say("Dropped before its first sound.")
+    voice.stop()
+    assert room.events.get_nowait() == VoiceFinished(1, interrupted=True)
+    assert room.entries == []
+
+
 def test_stopping_the_voice_cuts_it_off(speech: Speech) -> None:
     room = deaf_room(speech)
     voice = RoomVoice(room, speech, VoiceSettings("espeak:en-us"), chimes={})

@@ -295,3 +295,10 @@ def test_a_clip_whose_rendering_failed_still_ends(events: Events, speaker: FakeA
         assert events.until(VoiceFinished) == [VoiceFinished(1, interrupted=False)]
     finally:
         player.close()
+
+
+def test_a_line_asked_for_after_close_is_reported_at_once(events: Events, worker: TtsWorker) -> None:
+    voice = RenderedVoice(events.post, FakeAudioOut(), worker=worker, chimes=CHIMES)
+    voice.close()
+    assert voice.say("Too late.") == 1
+    assert events.until(VoiceFinished) == [VoiceFinished(1, interrupted=True)]

@@ -171,6 +171,7 @@ class Player:
         """The last clip a stop cut or dropped."""
         self._reported = 0
         """The `through` of the last `VoiceFinished` posted."""
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="voice-player", daemon=True)
         self._thread.start()
 
@@ -180,8 +181,12 @@ class Player:
             self._queued += 1
             clip.number = self._queued
             clip.generation = self._generation
-            self._queue.put(clip)
-            return clip.number
+            if not self._closed:
+                self._queue.put(clip)
+                return clip.number
+        clip.cancel()  # closed: never played, but whoever waits for it hears of its end
+        self._finished(clip.number, interrupted=True)
+        return clip.number
 
     def stop(self) -> None:
         """Cut the current clip and drop the queue; returns at once."""
@@ -199,6 +204,8 @@ class Player:
 
     def close(self, timeout: float = 2.0) -> None:
         """Stop, end the thread and release the device."""
+        with self._lock:
+            self._closed = True
         self.stop()
         self._queue.put(_CLOSE)
         self._thread.join(timeout)
@@ -265,10 +272,13 @@ class Player:
             self._safely(self._out.close)
 
     def _finished(self, through: int, *, interrupted: bool) -> None:
-        """Post `VoiceFinished` once for each new stretch of quiet."""
-        if through > self._reported:
+        """Post `VoiceFinished` once for each new stretch of quiet (from the player's thread, or
+        from `enqueue` once closed)."""
+        with self._lock:
+            if through <= self._reported:
+                return
             self._reported = through
-            self._post(VoiceFinished(through, interrupted=interrupted))
+        self._post(VoiceFinished(through, interrupted=interrupted))
 
     def _play(self, clip: Clip, playing: bool) -> bool:
         """Write `clip` buffer by buffer; returns whether VoiceStarted is now posted."""
