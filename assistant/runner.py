@@ -116,9 +116,10 @@ class Runner:
         # The rehearsal couple's own timer: a pause holds the session's timers, not its answers.
         self._answers = Timers(clock)
         self._answer: tuple[S, str] | None = None
-        self._voice_busy = False
         self._awaited = 0
         """The number of the last line or chime the voice was asked for (`VoiceFinished.through`)."""
+        self._quiet_through = 0
+        """The `through` of the last `VoiceFinished` taken as quiet."""
         self._voice_playing = False
         """Between `VoiceStarted` and `VoiceFinished`: our voice is in the room."""
         self._lines: list[str] = []
@@ -161,6 +162,11 @@ class Runner:
         self._refresh()
 
     @property
+    def _voice_busy(self) -> bool:
+        """Something asked of the voice has not yet been played or cut."""
+        return self._quiet_through < self._awaited
+
+    @property
     def finished(self) -> bool:
         # After the last words, wait for the voice to finish saying them.
         return self._quit or (self.session.state is S.ENDED and not self._voice_busy)
@@ -201,7 +207,6 @@ class Runner:
             detail = f" {event.cue} by {event.source}" if isinstance(event, CueHeard) else ""
             _LOGGER.debug("%s%s in %s", type(event).__name__, detail, self.session.state.value)
         if isinstance(event, VoiceStarted):
-            self._voice_busy = True
             self._answers.cancel(ANSWER_TIMER)
             self._voice_playing = True
             if self.ears:
@@ -210,7 +215,8 @@ class Runner:
         elif isinstance(event, VoiceFinished) and event.through < self._awaited:
             pass  # the end of an earlier line (or of one cut off) while a newer one is on its way
         elif isinstance(event, VoiceFinished):
-            self._voice_busy = self._voice_playing = False
+            self._quiet_through = event.through
+            self._voice_playing = False
             if self.ears:
                 self.ears.set_voice_playing(False)
             self._lines.clear()
@@ -256,7 +262,7 @@ class Runner:
             self.voice.close()
             # Numbered on from the old voice's lines, so a late report of theirs is old news.
             self.voice = TextVoice(self.post, numbered_after=self._awaited)
-            self._voice_busy = False
+            self._quiet_through = self._awaited
 
     def _refresh(self) -> None:
         """After every event: the view, the ears' cue list, and the rehearsal couple's answer."""
@@ -299,7 +305,6 @@ class Runner:
                 continue
             if isinstance(action, Say):
                 self.view.said(action.text)
-                self._voice_busy = True
                 if self._voice_playing and self.ears:
                     self.ears.set_voice_playing(True, action.text)  # joins the line playing now
                 else:
@@ -307,7 +312,6 @@ class Runner:
                 self._awaited = self.voice.say(action.text)
             elif isinstance(action, Chime):
                 self.view.notice(f"chime: {action.name}")
-                self._voice_busy = True
                 self._awaited = self.voice.chime(action.name)
             elif isinstance(action, StopVoice):
                 self.voice.stop()
