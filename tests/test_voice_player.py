@@ -273,16 +273,12 @@ def test_a_stop_reports_the_lines_it_dropped_and_the_next_line_reports_its_own_e
     assert events.until(VoiceFinished) == [VoiceStarted(), VoiceFinished(2, interrupted=False)]
 
 
-def test_a_line_with_no_sound_still_ends(events: Events, speaker: FakeAudioOut, worker: TtsWorker) -> None:
+def test_a_line_with_no_sound_still_ends(voice: RenderedVoice, events: Events, speaker: FakeAudioOut) -> None:
     """An empty line or an unknown chime makes no sound, but whoever waits for it hears of its end."""
-    voice = RenderedVoice(events.post, speaker, worker=worker, chimes=CHIMES)
-    try:
-        assert voice.say("  ") == 1
-        assert events.until(VoiceFinished) == [VoiceFinished(1, interrupted=False)]
-        assert voice.chime("no-such-chime") == 2
-        assert events.until(VoiceFinished) == [VoiceFinished(2, interrupted=False)]
-    finally:
-        voice.close()
+    assert voice.say("  ") == 1
+    assert events.until(VoiceFinished) == [VoiceFinished(1, interrupted=False)]
+    assert voice.chime("no-such-chime") == 2
+    assert events.until(VoiceFinished) == [VoiceFinished(2, interrupted=False)]
     assert speaker.played == b""
 
 
@@ -297,8 +293,7 @@ def test_a_clip_whose_rendering_failed_still_ends(events: Events, speaker: FakeA
         player.close()
 
 
-def test_a_line_asked_for_after_close_is_reported_at_once(events: Events, worker: TtsWorker) -> None:
-    voice = RenderedVoice(events.post, FakeAudioOut(), worker=worker, chimes=CHIMES)
+def test_a_line_asked_for_after_close_is_reported_at_once(voice: RenderedVoice, events: Events) -> None:
     voice.close()
     assert voice.say("Too late.") == 1
     assert events.until(VoiceFinished) == [VoiceFinished(1, interrupted=True)]
